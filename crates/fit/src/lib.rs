@@ -1,0 +1,1 @@
+//! Least squares and the fit model catalogue (arriving).

@@ -1,0 +1,7 @@
+//! Integration tests of ligand-fit: one binary, modules per topic.
+
+#![allow(clippy::needless_range_loop)]
+
+mod dual;
+mod minpack;
+mod nist;

@@ -865,7 +865,7 @@ impl<'s> Simulator<'s> {
                 if trig && !prev {
                     let ce = &ev.events[e];
                     let delay = ce.delay.map_or(0.0, |d| ev.math.output(&self.evm_slots, d));
-                    let values = if ce.from_trigger || delay <= 0.0 {
+                    let values = if ce.from_trigger {
                         Some(
                             ce.assignments
                                 .iter()
@@ -1009,45 +1009,58 @@ impl<'s> Simulator<'s> {
         }
     }
 
-    /// Names what went wrong at a failure at time `t`.
-    fn diagnose(&mut self, t: f64, e: StepError, tol: &Tolerances) -> Failure {
+    /// The derivative at `(t, y)`, the states whose derivative is not
+    /// finite, and the reactions whose rate is not finite.
+    fn culprits(&mut self, t: f64, y: &[f64]) -> (Vec<f64>, Vec<String>, Vec<String>) {
         let sys = self.sys;
         let n = sys.n_states();
-        let y: Vec<f64> = self.solver.y()[..n.min(self.solver.y().len())].to_vec();
-        let y = if y.len() == n {
-            y
-        } else {
-            self.y[..n].to_vec()
-        };
         let mut f = vec![0.0; n];
         self.rhs_slots[0] = t;
-        self.rhs_slots[1..=n].copy_from_slice(&y);
+        self.rhs_slots[1..=n].copy_from_slice(&y[..n]);
         sys.rhs.eval(&mut self.rhs_slots, &mut f);
+        let slots = &self.rhs_slots;
         let lookup = |name: &str| -> Option<f64> {
             sys.input_names
                 .iter()
                 .position(|s| s == name)
-                .map(|i| self.rhs_slots[i])
+                .map(|i| slots[i])
         };
-        let non_finite: Vec<String> = (0..n)
+        let variables: Vec<String> = (0..n)
             .filter(|&i| !f[i].is_finite())
             .map(|i| sys.states[i].0.clone())
             .collect();
-        let bad_rates: Vec<String> = sys
+        let rates: Vec<String> = sys
             .fluxes
             .iter()
             .filter(|(_, e)| e.eval(&lookup).map_or(true, |v| !v.is_finite()))
             .map(|(id, _)| id.clone())
             .collect();
+        (f, variables, rates)
+    }
+
+    /// Names what went wrong at a failure at time `t`: the right-hand side
+    /// is examined at the last accepted state and, if it is finite there, at
+    /// the trial point where the integrator last saw it fail.
+    fn diagnose(&mut self, t: f64, e: StepError, tol: &Tolerances) -> Failure {
+        let sys = self.sys;
+        let n = sys.n_states();
+        let y: Vec<f64> = self.solver.y()[..n].to_vec();
+        let (f, mut variables, mut rates) = self.culprits(t, &y);
+        if variables.is_empty() {
+            let failed = self
+                .solver
+                .failed_point()
+                .map(|(tf, yf)| (tf, yf[..n].to_vec()));
+            if let Some((tf, yf)) = failed {
+                let (_, v, r) = self.culprits(tf, &yf);
+                variables = v;
+                rates = r;
+            }
+        }
+        if matches!(e, StepError::NonFinite { .. }) || !variables.is_empty() {
+            return Failure::NonFinite { variables, rates };
+        }
         match e {
-            StepError::NonFinite { .. } => Failure::NonFinite {
-                variables: non_finite,
-                rates: bad_rates,
-            },
-            _ if !non_finite.is_empty() => Failure::NonFinite {
-                variables: non_finite,
-                rates: bad_rates,
-            },
             StepError::SingularMatrix { .. } => Failure::SingularMatrix,
             StepError::StepSizeTooSmall { h, .. } => {
                 let mut idx: Vec<usize> = (0..n).collect();
@@ -1062,6 +1075,7 @@ impl<'s> Simulator<'s> {
                         .collect(),
                 }
             }
+            StepError::NonFinite { .. } => unreachable!("handled above"),
         }
     }
 }

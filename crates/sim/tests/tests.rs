@@ -2,3 +2,10 @@
 
 mod analytic;
 mod common;
+mod dosing;
+mod errors;
+mod events;
+mod scan;
+mod sensitivities;
+mod steady;
+mod stiff;

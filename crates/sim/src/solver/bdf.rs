@@ -120,6 +120,8 @@ pub struct Bdf {
     scratch: Vec<f64>,
     stats: SolverStats,
     last_nonfinite: bool,
+    failed_t: f64,
+    failed_y: Vec<f64>,
 }
 
 impl Bdf {
@@ -223,6 +225,9 @@ impl Bdf {
             self.stats.newton_iterations += 1;
             if !self.f.iter().all(|v| v.is_finite()) {
                 self.last_nonfinite = true;
+                self.failed_t = t_new;
+                self.failed_y.clear();
+                self.failed_y.extend_from_slice(&self.y_new);
                 self.rate = rho;
                 return (false, k + 1);
             }
@@ -328,6 +333,7 @@ impl Solver for Bdf {
         self.rate = 1.0;
         self.t = t0;
         self.t_prev = t0;
+        self.failed_y.clear();
         self.order = 1;
         self.n_equal_steps = 0;
         self.d.fill(0.0);
@@ -561,5 +567,9 @@ impl Solver for Bdf {
 
     fn stats(&self) -> SolverStats {
         self.stats
+    }
+
+    fn failed_point(&self) -> Option<(f64, &[f64])> {
+        (!self.failed_y.is_empty()).then_some((self.failed_t, &self.failed_y[..]))
     }
 }

@@ -178,6 +178,11 @@ pub trait Solver: Send {
     fn interpolate(&self, t: f64, out: &mut [f64]);
     /// Work counters since construction.
     fn stats(&self) -> SolverStats;
+    /// The last trial point `(t, y)` at which the right-hand side was not
+    /// finite, for naming the culprits when a step fails.
+    fn failed_point(&self) -> Option<(f64, &[f64])> {
+        None
+    }
 }
 
 /// Hairer's initial step size: the step for which an explicit Euler step of

@@ -90,6 +90,8 @@ pub struct Erk {
     atol: Vec<f64>,
     max_step: f64,
     stats: SolverStats,
+    failed_t: f64,
+    failed_y: Vec<f64>,
 }
 
 impl Solver for Erk {
@@ -123,6 +125,7 @@ impl Solver for Erk {
         self.max_step = tol.max_step;
         self.t = t0;
         self.t_prev = t0;
+        self.failed_y.clear();
         self.y.copy_from_slice(y0);
         problem.rhs(t0, y0, &mut self.k[0]);
         self.stats.rhs_evals += 2;
@@ -203,7 +206,13 @@ impl Solver for Erk {
             let err = (err / n.max(1) as f64).sqrt();
             if !err.is_finite() {
                 self.stats.rejected_steps += 1;
+                self.failed_t = t_new;
+                self.failed_y.clear();
+                self.failed_y.extend_from_slice(yn);
                 h *= 0.25;
+                if h < min_h {
+                    return Err(StepError::NonFinite { t });
+                }
                 continue;
             }
             if err > 1.0 {
@@ -262,6 +271,10 @@ impl Solver for Erk {
     fn stats(&self) -> SolverStats {
         self.stats
     }
+
+    fn failed_point(&self) -> Option<(f64, &[f64])> {
+        (!self.failed_y.is_empty()).then_some((self.failed_t, &self.failed_y[..]))
+    }
 }
 
 // ---------------------------------------------------------------- TR-BDF2
@@ -306,6 +319,8 @@ pub struct Sdirk {
     newton_tol: f64,
     stats: SolverStats,
     last_nonfinite: bool,
+    failed_t: f64,
+    failed_y: Vec<f64>,
 }
 
 impl Sdirk {
@@ -345,6 +360,9 @@ impl Sdirk {
             self.stats.newton_iterations += 1;
             if !fx.iter().all(|v| v.is_finite()) {
                 self.last_nonfinite = true;
+                self.failed_t = ts;
+                self.failed_y.clear();
+                self.failed_y.extend_from_slice(x);
                 return false;
             }
             for i in 0..n {
@@ -421,6 +439,7 @@ impl Solver for Sdirk {
         self.newton_tol = (10.0 * f64::EPSILON / tol.rtol).max(0.03f64.min(tol.rtol.sqrt()));
         self.t = t0;
         self.t_prev = t0;
+        self.failed_y.clear();
         self.y.copy_from_slice(y0);
         self.y_old.copy_from_slice(y0);
         problem.rhs(t0, y0, &mut self.f0);
@@ -582,5 +601,9 @@ impl Solver for Sdirk {
 
     fn stats(&self) -> SolverStats {
         self.stats
+    }
+
+    fn failed_point(&self) -> Option<(f64, &[f64])> {
+        (!self.failed_y.is_empty()).then_some((self.failed_t, &self.failed_y[..]))
     }
 }

@@ -1,5 +1,8 @@
 //! The integration tests of ligand-sim: one binary, one module per topic.
 
+// Numerical checks read best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 mod analytic;
 mod common;
 mod dosing;

@@ -137,7 +137,7 @@ impl Bdf {
         let n = self.n;
         let m = order + 1;
         let r = compute_r(order, factor);
-        let u = compute_r(order, 1.0);
+        let u = &U[order];
         let mut ru = [[0.0; MAX_ORDER + 1]; MAX_ORDER + 1];
         for i in 0..m {
             for j in 0..m {
@@ -274,24 +274,45 @@ impl Bdf {
 }
 
 /// The matrix `R` of Shampine and Reichelt for a step-size ratio `factor`.
-fn compute_r(order: usize, factor: f64) -> [[f64; MAX_ORDER + 1]; MAX_ORDER + 1] {
+const fn compute_r(order: usize, factor: f64) -> [[f64; MAX_ORDER + 1]; MAX_ORDER + 1] {
     let mut m = [[0.0; MAX_ORDER + 1]; MAX_ORDER + 1];
-    for j in 0..=order {
+    let mut j = 0;
+    while j <= order {
         m[0][j] = 1.0;
+        j += 1;
     }
-    for i in 1..=order {
-        for j in 1..=order {
+    let mut i = 1;
+    while i <= order {
+        let mut j = 1;
+        while j <= order {
             m[i][j] = (i as f64 - 1.0 - factor * j as f64) / i as f64;
+            j += 1;
         }
+        i += 1;
     }
     // Cumulative product down each column.
-    for i in 1..=order {
-        for j in 0..=order {
+    let mut i = 1;
+    while i <= order {
+        let mut j = 0;
+        while j <= order {
             m[i][j] *= m[i - 1][j];
+            j += 1;
         }
+        i += 1;
     }
     m
 }
+
+/// `U = R(order, 1)` for each order, computed at compile time.
+const U: [[[f64; MAX_ORDER + 1]; MAX_ORDER + 1]; MAX_ORDER + 1] = {
+    let mut u = [[[0.0; MAX_ORDER + 1]; MAX_ORDER + 1]; MAX_ORDER + 1];
+    let mut k = 0;
+    while k <= MAX_ORDER {
+        u[k] = compute_r(k, 1.0);
+        k += 1;
+    }
+    u
+};
 
 impl Solver for Bdf {
     fn method(&self) -> Method {
@@ -312,7 +333,7 @@ impl Solver for Bdf {
             self.nb = nb;
             self.d = vec![0.0; (MAX_ORDER + 3) * n];
             self.jac = vec![0.0; nb * nb];
-            self.lu = Lu::new(nb);
+            self.lu = Lu::with_explicit_inverse(nb);
             for v in [
                 &mut self.y_predict,
                 &mut self.psi,

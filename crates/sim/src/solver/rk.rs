@@ -430,7 +430,7 @@ impl Solver for Sdirk {
                 *v = vec![0.0; n];
             }
             self.jac = vec![0.0; nb * nb];
-            self.lu = Lu::new(nb);
+            self.lu = Lu::with_explicit_inverse(nb);
         }
         self.rtol = tol.rtol;
         self.atol.clear();

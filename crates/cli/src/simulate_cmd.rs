@@ -282,9 +282,14 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
             }
         })
         .collect();
-    let observables = system
-        .observables(&list)
-        .map_err(|e| anyhow!("{}: {e}", args.model.display()))?;
+    let observables = system.observables(&list).map_err(|e| {
+        let flag = if args.vars.is_empty() {
+            "--amounts"
+        } else {
+            "--vars"
+        };
+        anyhow!("{}: {flag}: {e}", args.model.display())
+    })?;
 
     let times = if args.steady_state {
         Vec::new()

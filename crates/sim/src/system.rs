@@ -153,6 +153,8 @@ pub struct System {
     pub(crate) amount_species: HashSet<String>,
     /// Reaction rates with their ids (for diagnosing a failing right-hand side).
     pub(crate) fluxes: Vec<(String, Expr)>,
+    /// Ids whose value a rule or an initial assignment computes (not settable).
+    pub(crate) computed: HashMap<String, &'static str>,
     /// Conservation laws `sum_i w_i x_i = const` among the species amounts:
     /// (the state whose equation a steady-state solve replaces, the weights).
     pub(crate) conservation: Vec<(usize, Vec<(usize, f64)>)>,
@@ -604,8 +606,21 @@ impl System {
                 base_defaults.push(p.value.unwrap_or(f64::NAN));
             }
         }
+        let mut computed: HashMap<String, &'static str> = HashMap::new();
+        for a in &model.initial_assignments {
+            computed.insert(a.symbol.clone(), "an initial assignment computes it");
+        }
+        for r in &model.assignment_rules {
+            computed.insert(r.variable.clone(), "an assignment rule computes it");
+        }
         let mut sens_base = Vec::new();
         for p in &options.sensitivities {
+            if let Some(why) = computed.get(p) {
+                return Err(SimError::NotSettable {
+                    name: p.clone(),
+                    reason: format!("{why}; take the sensitivity to the values it depends on"),
+                });
+            }
             match base_names.iter().position(|b| b == p) {
                 Some(i) if i > 0 => sens_base.push(i),
                 _ => {
@@ -856,6 +871,7 @@ impl System {
             amount_species,
             fluxes,
             conservation,
+            computed,
         })
     }
 
@@ -906,7 +922,14 @@ impl System {
     }
 
     /// The index of a base value by name, for [`Overrides`](crate::Overrides).
+    /// A value computed by a rule or an initial assignment cannot be set.
     pub fn base_index(&self, name: &str) -> Result<usize, SimError> {
+        if let Some(why) = self.computed.get(name) {
+            return Err(SimError::NotSettable {
+                name: name.to_string(),
+                reason: format!("{why}; set the values it depends on"),
+            });
+        }
         match self.base_names.iter().skip(1).position(|b| b == name) {
             Some(i) => Ok(i + 1),
             None => Err(SimError::UnknownVariable {

@@ -8,6 +8,7 @@ mod common;
 mod dosing;
 mod errors;
 mod events;
+mod rules;
 mod scan;
 mod sensitivities;
 mod steady;

@@ -711,9 +711,19 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
     }
     let mut json_rows = Vec::new();
     let mut failed = Vec::new();
-    let mut sim = Simulator::new(&plan.system, &plan.observables);
-    for (row, overrides) in rows {
-        let r = sim.steady_state(&plan.settings, &overrides, &options);
+    // One workspace per thread; results come back in row order.
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        rows.par_iter()
+            .map_init(
+                || Simulator::new(&plan.system, &plan.observables),
+                |sim, (row, overrides)| {
+                    (*row, sim.steady_state(&plan.settings, overrides, &options))
+                },
+            )
+            .collect()
+    };
+    for (row, r) in results {
         match r {
             Ok(ss) => {
                 if json {

@@ -393,6 +393,14 @@ impl<'s> Simulator<'s> {
                     message: format!("dose of `{species}`: time and amount must be finite"),
                 });
             }
+            if *time < settings.start {
+                return Err(SimError::InvalidSettings {
+                    message: format!(
+                        "dose of `{species}` at t={time} is before the start time {}",
+                        settings.start
+                    ),
+                });
+            }
             let target = if let Some(i) = sys
                 .states
                 .iter()

@@ -212,3 +212,28 @@ end";
     let stop = t.stopped.expect("stopped");
     assert!(stop.to_string().contains("keep triggering"), "{stop}");
 }
+
+#[test]
+fn a_model_without_states_still_runs_its_rules_and_events() {
+    let src = "
+model m
+  k = 1
+  x := 2*time
+  E: at (time > 1.5): k = 2
+end";
+    for m in METHODS {
+        let sys = system(src);
+        assert_eq!(sys.n_states(), 0);
+        let t = run(
+            &sys,
+            &[Observable::value("x"), Observable::value("k")],
+            vec![0.0, 1.0, 2.0],
+            m,
+            1e-8,
+            1e-12,
+        );
+        assert_eq!(t.row(1), [2.0, 1.0]);
+        assert_eq!(t.row(2), [4.0, 2.0]);
+        assert_close!(t.events[0].0, 1.5, 1e-12, 0.0);
+    }
+}

@@ -375,6 +375,13 @@ impl Solver for Bdf {
     }
 
     fn step(&mut self, problem: &mut dyn OdeProblem, t_stop: f64) -> Result<(), StepError> {
+        if self.n == 0 {
+            // Nothing to integrate (a model without state variables): time
+            // simply advances.
+            self.t_prev = self.t;
+            self.t = t_stop.max(self.t);
+            return Ok(());
+        }
         let n = self.n;
         let t = self.t;
         let min_h = min_step(t);

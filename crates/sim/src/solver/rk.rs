@@ -143,6 +143,13 @@ impl Solver for Erk {
     }
 
     fn step(&mut self, problem: &mut dyn OdeProblem, t_stop: f64) -> Result<(), StepError> {
+        if self.n == 0 {
+            // Nothing to integrate (a model without state variables): time
+            // simply advances.
+            self.t_prev = self.t;
+            self.t = t_stop.max(self.t);
+            return Ok(());
+        }
         let n = self.n;
         let t = self.t;
         let min_h = min_step(t);
@@ -458,6 +465,13 @@ impl Solver for Sdirk {
     }
 
     fn step(&mut self, problem: &mut dyn OdeProblem, t_stop: f64) -> Result<(), StepError> {
+        if self.n == 0 {
+            // Nothing to integrate (a model without state variables): time
+            // simply advances.
+            self.t_prev = self.t;
+            self.t = t_stop.max(self.t);
+            return Ok(());
+        }
         let n = self.n;
         let t = self.t;
         let min_h = min_step(t);

@@ -187,7 +187,7 @@ pub struct Simulator<'s> {
     pub(crate) trig_prev: Vec<bool>,
     pub(crate) g_lo: Vec<f64>,
     pub(crate) g_hi: Vec<f64>,
-    pub(crate) g_tmp: Vec<f64>,
+    pub(crate) g_mid: Vec<f64>,
     pub(crate) pending: Vec<Pending>,
     pub(crate) seq: u64,
 }
@@ -226,7 +226,7 @@ impl<'s> Simulator<'s> {
             trig_prev: Vec::new(),
             g_lo: Vec::new(),
             g_hi: Vec::new(),
-            g_tmp: Vec::new(),
+            g_mid: Vec::new(),
             pending: Vec::new(),
             seq: 0,
         }
@@ -512,7 +512,6 @@ impl<'s> Simulator<'s> {
             self.trig_prev = ev.events.iter().map(|e| e.initial_value).collect();
             self.g_lo = vec![0.0; ev.n_atoms];
             self.g_hi = vec![0.0; ev.n_atoms];
-            self.g_tmp = vec![0.0; ev.n_atoms];
         }
 
         let mut t = t0;
@@ -659,18 +658,12 @@ impl<'s> Simulator<'s> {
             let y = std::mem::take(&mut self.y);
             self.eval_roots(t, &y);
             self.y = y;
-            let na = self.g_lo.len();
-            let g = self.root_outputs(na);
-            self.g_lo.copy_from_slice(&g[..na]);
+            let ev = self.sys.events.as_ref().expect("events");
+            for (i, g) in self.g_lo.iter_mut().enumerate() {
+                *g = ev.roots.output(&self.root_slots, i);
+            }
         }
         r
-    }
-
-    fn root_outputs(&self, na: usize) -> Vec<f64> {
-        let ev = self.sys.events.as_ref().expect("events");
-        (0..na)
-            .map(|i| ev.roots.output(&self.root_slots, i))
-            .collect()
     }
 
     fn eval_roots(&mut self, t: f64, y: &[f64]) {
@@ -711,7 +704,10 @@ impl<'s> Simulator<'s> {
         let changed_at_end = self.triggers_changed();
         let mut t_lo = self.solver.t_prev();
         let t_hi = t_new;
-        let mut g_lo = self.g_lo.clone();
+        // Root-function values at the left end of the search (no allocation per step).
+        let mut g_lo = std::mem::take(&mut self.g_mid);
+        g_lo.clear();
+        g_lo.extend_from_slice(&self.g_lo);
         let mut result = None;
         // Walk the crossings in time order; stop at the first that changes a trigger.
         for _ in 0..(na + 2) {
@@ -748,6 +744,7 @@ impl<'s> Simulator<'s> {
         if result.is_none() && changed_at_end {
             result = Some(t_new);
         }
+        self.g_mid = g_lo;
         self.buf = y;
         result
     }

@@ -460,6 +460,33 @@ impl<'s> Simulator<'s> {
         Ok(out)
     }
 
+    /// Computes the initial state (amounts and rate-rule values, in the order
+    /// of [`System::states`]) and sets the constants for `overrides` at time
+    /// `t0`, for [`Simulator::derivatives`].
+    pub fn initial_state(&mut self, t0: f64, overrides: &Overrides) -> Result<Vec<f64>, SimError> {
+        self.initialize(t0, overrides)?;
+        Ok(self.y[..self.sys.n_states()].to_vec())
+    }
+
+    /// The right-hand side `f(t, x)` and, if asked, the Jacobian `df/dx`
+    /// (row-major), with the constants of the last
+    /// [`Simulator::initial_state`] or run.
+    pub fn derivatives(&mut self, t: f64, x: &[f64], f: &mut [f64], jacobian: Option<&mut [f64]>) {
+        let n = self.sys.n_states();
+        let np = self.np;
+        // The augmented problem would also integrate sensitivities: use the
+        // plain one.
+        self.np = 0;
+        {
+            let (_, mut p) = self.parts();
+            p.rhs(t, &x[..n], &mut f[..n]);
+            if let Some(j) = jacobian {
+                p.jacobian(t, &x[..n], &mut j[..n * n]);
+            }
+        }
+        self.np = np;
+    }
+
     /// Runs one simulation.
     pub fn run(
         &mut self,

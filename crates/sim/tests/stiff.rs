@@ -108,3 +108,17 @@ fn output_grid_has_n_plus_one_rows() {
     let times = Settings::grid(10.0, 5.0, 4);
     assert_eq!(times, [10.0, 11.25, 12.5, 13.75, 15.0]);
 }
+
+#[test]
+fn robertson_solver_statistics() {
+    // A snapshot of the work BDF does on Robertson's problem to t = 4e10 at
+    // rtol 1e-6, atol 1e-12, so that a change in step-size or Newton control
+    // shows up in review. Update it deliberately when the control changes.
+    let t = simulate(&data("robertson.ant"), vec![4e10], Method::Bdf, 1e-6, 1e-12);
+    let s = t.stats;
+    println!("{s:?}");
+    assert!((600..1200).contains(&s.steps), "{s:?}");
+    assert!(s.rhs_evals < 2 * s.steps, "{s:?}");
+    assert!(s.jacobian_evals < 40, "{s:?}");
+    assert!(s.rejected_steps < s.steps / 5, "{s:?}");
+}

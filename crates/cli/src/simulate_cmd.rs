@@ -687,7 +687,9 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
         atol: plan.settings.atol,
         ..SteadyStateOptions::default()
     };
-    let rows: Vec<(Option<usize>, Vec<(usize, f64)>)> = match &plan.scan {
+    // (scan row, the overrides of that row)
+    type Job = (Option<usize>, Vec<(usize, f64)>);
+    let rows: Vec<Job> = match &plan.scan {
         None => vec![(None, plan.overrides.clone())],
         Some(sets) => (0..sets.rows.len())
             .map(|i| (Some(i), sets.overrides(i)))

@@ -4,7 +4,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-mod expr_cmd;
+use ligand_cli::{expr_cmd, fit_cmd};
+mod simulate_cmd;
 
 /// ligand: quantitative pharmacology from the assay plate to the synapse.
 #[derive(Parser, Debug)]
@@ -16,14 +17,20 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Fit concentration-response, binding and kinetic data (Prism- and drc-grade).
+    Fit(Box<fit_cmd::FitArgs>),
     /// Work with expressions: evaluate, differentiate, simplify.
     Expr(expr_cmd::ExprArgs),
+    /// Simulate a model: time courses, doses, steady states, sensitivities, parameter scans.
+    Simulate(Box<simulate_cmd::SimulateArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Fit(args) => fit_cmd::run(*args),
         Command::Expr(args) => expr_cmd::run(args),
+        Command::Simulate(args) => simulate_cmd::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

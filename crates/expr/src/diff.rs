@@ -191,6 +191,14 @@ fn d_call(f: Func, args: &[Expr], v: &str) -> Result<Expr, DiffError> {
         Func::Sec => mul(f1(Func::Sec, u.clone()), f1(Func::Tan, u)),
         Func::Csc => neg(mul(f1(Func::Csc, u.clone()), f1(Func::Cot, u))),
         Func::Cot => neg(pow(f1(Func::Csc, u), two())),
+        Func::Erf => mul(
+            Expr::Num(std::f64::consts::FRAC_2_SQRT_PI),
+            f1(Func::Exp, neg(pow(u, two()))),
+        ),
+        Func::Erfc => mul(
+            Expr::Num(-std::f64::consts::FRAC_2_SQRT_PI),
+            f1(Func::Exp, neg(pow(u, two()))),
+        ),
         Func::Min | Func::Max | Func::LogBase | Func::Root => unreachable!("handled above"),
     };
     Ok(mul(outer, du))

@@ -28,7 +28,7 @@
 //!
 //! `exp ln log log10 log2 sqrt abs floor ceil sin cos tan asin acos atan`
 //! (`arcsin arccos arctan` are aliases) `sinh cosh tanh asinh acosh atanh sec
-//! csc cot sign factorial`, `min(a, ...)`, `max(a, ...)`, `pow(a, b)`,
+//! csc cot sign factorial erf erfc`, `min(a, ...)`, `max(a, ...)`, `pow(a, b)`,
 //! `root(n, x)`, `piecewise(v1, c1, v2, c2, ..., otherwise)` and
 //! `if(c, a, b)`.
 //!
@@ -64,7 +64,7 @@ mod print;
 pub mod simplify;
 mod suggest;
 
-pub use ast::{Arity, BinOp, CmpOp, Expr, Func, FUNCTION_NAMES};
+pub use ast::{erf, erfc, Arity, BinOp, CmpOp, Expr, Func, FUNCTION_NAMES};
 pub use compile::{gradient, CompileError, Compiler, Program};
 pub use diff::DiffError;
 pub use eval::{truthy, EvalError};

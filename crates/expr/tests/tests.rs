@@ -716,3 +716,41 @@ mod properties {
         }
     }
 }
+
+mod special_functions {
+    use ligand_expr::{erf, erfc, parse};
+
+    #[test]
+    fn erf_matches_reference_values() {
+        // Reference values: Abramowitz & Stegun, Table 7.1, and the tail
+        // values erfc(3) = 2.209049699858544e-5, erfc(5) = 1.537459794428035e-12.
+        let cases = [
+            (0.0, 0.0),
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (1.5, 0.966_105_146_475_310_7),
+            (2.0, 0.995_322_265_018_952_7),
+            (-1.0, -0.842_700_792_949_714_9),
+        ];
+        for (x, want) in cases {
+            assert!(
+                (erf(x) - want).abs() < 2e-16,
+                "erf({x}) = {} want {want}",
+                erf(x)
+            );
+        }
+        assert!((erfc(3.0) / 2.209_049_699_858_544e-5 - 1.0).abs() < 1e-13);
+        assert!((erfc(5.0) / 1.537_459_794_428_035e-12 - 1.0).abs() < 1e-13);
+        assert!((erfc(-1.0) - 1.842_700_792_949_715).abs() < 1e-15);
+        assert_eq!(erfc(40.0), 0.0);
+        assert!(erf(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn erf_derivative() {
+        let d = parse("erf(2*x)").unwrap().diff("x").unwrap();
+        let v = d.eval(&|_| Some(0.3)).unwrap();
+        let want = 2.0 * std::f64::consts::FRAC_2_SQRT_PI * (-0.36f64).exp();
+        assert!((v - want).abs() < 1e-15);
+    }
+}

@@ -75,7 +75,13 @@
 // iterator rewrites would obscure which matrix entry is meant.
 #![allow(clippy::needless_range_loop)]
 
+pub mod catalogue;
+pub mod curve;
 mod fixed;
+pub mod global;
 pub mod linalg;
 pub mod lm;
+pub mod model;
+pub mod native;
+pub mod start;
 pub mod stats;

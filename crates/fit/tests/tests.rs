@@ -2,6 +2,7 @@
 
 #![allow(clippy::needless_range_loop)]
 
+mod curve;
 mod dual;
 mod minpack;
 mod nist;

@@ -1,0 +1,280 @@
+//! `ligand fit` end to end: output shapes, options, and every bad-input path.
+
+use super::{ligand, stderr, stdout, TempFile};
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// A rising 4PL in long format with two compounds and replicates.
+fn plate() -> String {
+    let mut s = String::from("compound,conc,response\n");
+    for (name, top, logec50) in [("A", 100.0, -7.0), ("B", 60.0, -6.0)] {
+        for i in 0..9 {
+            let lc = -10.0 + 0.625 * i as f64;
+            for (r, e) in [-1.5, 0.0, 1.2].iter().enumerate() {
+                let y = 2.0
+                    + (top - 2.0) / (1.0 + 10f64.powf(logec50 - lc))
+                    + e * (1.0 + r as f64 * 0.1);
+                s += &format!("{name},{:e},{y}\n", 10f64.powf(lc));
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn example_runs_and_json_has_the_documented_shape() {
+    let out = ligand(&["fit", "--example", "--format", "json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    let fits = v["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 3);
+    let f = &fits[0];
+    assert_eq!(f["group"]["compound"], "agonist-A");
+    assert_eq!(f["model"], "4pl");
+    assert_eq!(f["status"], "converged");
+    for key in [
+        "parameters",
+        "derived",
+        "n",
+        "df",
+        "rss",
+        "sy_x",
+        "r_squared",
+        "aicc",
+        "diagnostics",
+        "messages",
+    ] {
+        assert!(!f[key].is_null(), "missing {key}");
+    }
+    let p = &f["parameters"][2];
+    assert_eq!(p["name"], "logec50");
+    for key in ["estimate", "std_error", "ci_low", "ci_high", "fixed"] {
+        assert!(!p[key].is_null(), "missing {key}");
+    }
+    // The example plate was generated with logEC50 -7.3 for agonist-A.
+    assert!((p["estimate"].as_f64().unwrap() + 7.3).abs() < 0.1);
+    assert_eq!(f["derived"][0]["name"], "ec50");
+    assert!(v["comparisons"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn groups_csv_and_stdin() {
+    let data = plate();
+    let out = ligand(&["fit", "-", "--format", "csv"], Some(&data));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("compound,model,status,bottom,bottom_se"));
+    assert!(lines[1].starts_with("A,4pl,converged,"));
+    assert!(lines[2].starts_with("B,4pl,converged,"));
+}
+
+#[test]
+fn output_file_is_written_and_results_are_deterministic() {
+    let f = TempFile::new("plate.csv", plate().as_bytes());
+    let out1 = TempFile::new("out1.json", b"");
+    let out2 = TempFile::new("out2.json", b"");
+    for o in [&out1, &out2] {
+        let r = ligand(&["fit", f.path(), "--format", "json", "-o", o.path()], None);
+        assert!(r.status.success(), "{}", stderr(&r));
+    }
+    let a = std::fs::read(out1.path()).unwrap();
+    let b = std::fs::read(out2.path()).unwrap();
+    assert!(!a.is_empty());
+    assert_eq!(a, b, "same input, same bytes");
+}
+
+#[test]
+fn options_fix_bound_share_compare_and_formula() {
+    let f = TempFile::new("plate2.csv", plate().as_bytes());
+    let out = ligand(
+        &[
+            "fit",
+            f.path(),
+            "--fix",
+            "bottom=2",
+            "--bound",
+            "hill=0.5:2",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let v = json(&out);
+    assert_eq!(v["fits"][0]["parameters"][0]["fixed"], true);
+    assert_eq!(v["fits"][0]["parameters"][0]["estimate"], 2.0);
+    // Global fit sharing the Hill slope.
+    let out = ligand(
+        &["fit", f.path(), "--share", "hill", "--format", "json"],
+        None,
+    );
+    let v = json(&out);
+    let h0 = v["fits"][0]["parameters"][3]["estimate"].as_f64().unwrap();
+    let h1 = v["fits"][1]["parameters"][3]["estimate"].as_f64().unwrap();
+    assert_eq!(h0, h1);
+    // Model comparison: 3pl (hill 1) against 4pl on data generated with hill 1.
+    let out = ligand(
+        &[
+            "fit",
+            f.path(),
+            "--model",
+            "3pl",
+            "--compare",
+            "4pl",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let v = json(&out);
+    let c = &v["comparisons"][0];
+    assert_eq!(c["model"], "3pl");
+    assert_eq!(c["alternative"], "4pl");
+    assert!(c["p_value"].as_f64().unwrap() > 0.01);
+    assert_eq!(c["preferred"], "3pl");
+    // A formula in the column named by --x.
+    let out = ligand(
+        &[
+            "fit",
+            f.path(),
+            "--x",
+            "conc",
+            "--formula",
+            "y = b + (t - b) / (1 + 10^(lec - log10(conc)))",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    let names: Vec<&str> = v["fits"][0]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b", "t", "lec"]);
+    assert!((v["fits"][0]["parameters"][2]["estimate"].as_f64().unwrap() + 7.0).abs() < 0.05);
+}
+
+#[test]
+fn wide_format_and_interpolation() {
+    let mut s = String::from("conc,rep1,rep2,rep3\n");
+    for i in 0..10 {
+        let c = 10f64.powf(-10.0 + 0.6 * i as f64);
+        let y = 100.0 / (1.0 + 1e-7 / c);
+        s += &format!("{c:e},{},{},{}\n", y - 1.0, y + 0.5, y + 0.3);
+    }
+    let f = TempFile::new("wide.csv", s.as_bytes());
+    let out = ligand(
+        &["fit", f.path(), "--interpolate", "50", "--format", "json"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["fits"][0]["n"], 30);
+    let x = v["fits"][0]["interpolated"][0]["x"].as_f64().unwrap();
+    assert!((x / 1e-7 - 1.0).abs() < 0.05, "{x}");
+}
+
+mod bad_input {
+    use super::*;
+
+    fn fails_with(args: &[&str], needle: &str) {
+        let out = ligand(args, None);
+        assert!(!out.status.success(), "expected failure: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains(needle), "stderr `{err}` lacks `{needle}`");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+
+    #[test]
+    fn empty_file() {
+        let f = TempFile::new("empty.csv", b"");
+        fails_with(&["fit", f.path()], "empty.csv");
+    }
+
+    #[test]
+    fn non_numeric_cell_names_line_and_column() {
+        let f = TempFile::new("bad.csv", b"conc,response\n1e-9,1\n1e-8,abc\n");
+        fails_with(&["fit", f.path()], "line 3");
+        fails_with(&["fit", f.path()], "abc");
+    }
+
+    #[test]
+    fn missing_column_suggests() {
+        let f = TempFile::new("cols.csv", b"conc,response\n1e-9,1\n");
+        fails_with(&["fit", f.path(), "--y", "respons"], "respons");
+    }
+
+    #[test]
+    fn nan_and_infinity_are_refused() {
+        let f = TempFile::new("nan.csv", b"conc,response\n1e-9,1\n1e-8,NaN\n");
+        fails_with(&["fit", f.path()], "line 3");
+        let f = TempFile::new("inf.csv", b"conc,response\n1e-9,inf\n1e-8,2\n");
+        fails_with(&["fit", f.path()], "line 2");
+    }
+
+    #[test]
+    fn formula_errors_point_at_the_place() {
+        let f = TempFile::new("ok.csv", plate().as_bytes());
+        fails_with(
+            &["fit", f.path(), "--formula", "y = a * exq(x)"],
+            "did you mean `exp`",
+        );
+        fails_with(
+            &["fit", f.path(), "--formula", "y = a * (x"],
+            "expected `)`",
+        );
+    }
+
+    #[test]
+    fn unknown_model_and_parameter() {
+        let f = TempFile::new("ok2.csv", plate().as_bytes());
+        fails_with(&["fit", f.path(), "--model", "4pk"], "did you mean `4pl`");
+        fails_with(
+            &["fit", f.path(), "--fix", "botom=0"],
+            "did you mean `bottom`",
+        );
+        fails_with(&["fit", f.path(), "--weight", "1/x"], "--weight");
+        fails_with(&["fit", "/nonexistent/file.csv"], "/nonexistent/file.csv");
+        fails_with(&["fit"], "--example");
+    }
+
+    /// Per-group failures are reported in their own row; the run still succeeds.
+    #[test]
+    fn per_group_failures_do_not_stop_the_batch() {
+        let mut s = plate();
+        // A group with zero concentration (cannot be log-transformed), one with
+        // constant y, and one with too few points.
+        s += "Z,0,5\nZ,1e-9,6\nZ,1e-8,7\nZ,1e-7,8\nZ,1e-6,9\n";
+        s += "F,1e-9,5\nF,1e-8,5\nF,1e-7,5\nF,1e-6,5\nF,1e-5,5\n";
+        s += "S,1e-9,5\nS,1e-8,6\n";
+        let f = TempFile::new("mixed.csv", s.as_bytes());
+        let out = ligand(&["fit", f.path(), "--format", "json"], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v = json(&out);
+        let fits = v["fits"].as_array().unwrap();
+        assert_eq!(fits.len(), 5);
+        assert_eq!(fits[0]["status"], "converged");
+        assert_eq!(fits[2]["status"], "failed");
+        assert!(fits[2]["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("cannot be log-transformed"));
+        assert_eq!(fits[3]["status"], "failed");
+        assert!(fits[3]["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("constant"));
+        assert_eq!(fits[4]["status"], "failed");
+        assert!(fits[4]["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("fewer than"));
+    }
+}

@@ -107,7 +107,7 @@ pub const MODELS: &[ModelInfo] = &[
         &["bottom", "top", "frac", "logec50_1", "hill1", "logec50_2", "hill2"], NONE, NO_CONST,
         &[("ec50_1", "10^logec50_1"), ("ec50_2", "10^logec50_2")]),
     model!("bell", &["bell-shaped"], "dose-response", "log10",
-        "Bell-shaped dose-response: rises from plateau1 to dip... then falls to plateau2 (Hill slopes positive).",
+        "Bell-shaped dose-response: from plateau1 at low concentrations to a middle plateau `dip` (a peak or a trough), then to plateau2 (Hill slopes positive).",
         "dip + (plateau1 - dip) / (1 + 10^((x - logec50_1) * hill1)) + (plateau2 - dip) / (1 + 10^((logec50_2 - x) * hill2))",
         &["plateau1", "dip", "plateau2", "logec50_1", "hill1", "logec50_2", "hill2"], NONE, NO_CONST,
         &[("ec50_1", "10^logec50_1"), ("ec50_2", "10^logec50_2")]),

@@ -1,0 +1,5 @@
+//! Integration tests of ligand-pharm: one binary, one module per topic.
+
+mod library;
+mod theory;
+mod units;

@@ -72,6 +72,7 @@
 // Numerical kernels read best with explicit indices.
 #![allow(clippy::needless_range_loop)]
 
+pub mod builtin;
 mod error;
 mod observe;
 mod scan;

@@ -13,3 +13,4 @@ mod scan;
 mod sensitivities;
 mod steady;
 mod stiff;
+mod synapse;

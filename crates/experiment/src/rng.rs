@@ -51,7 +51,7 @@ impl Rng {
 
     /// A Poisson count with mean `lambda`.
     pub fn poisson(&mut self, lambda: f64) -> f64 {
-        if !(lambda > 0.0) {
+        if lambda.is_nan() || lambda <= 0.0 {
             return 0.0;
         }
         if lambda < 30.0 {

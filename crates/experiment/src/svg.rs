@@ -30,7 +30,7 @@ pub fn plot(fp: &FittedPlate) -> String {
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
-    if !(x0 < x1) {
+    if x0.is_nan() || x1.is_nan() || x0 >= x1 {
         x1 = x0 + 1.0;
     }
     let pad = 0.08 * (y1 - y0).max(1e-12);

@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-use ligand_cli::{expr_cmd, fit_cmd};
+use ligand_cli::{compound_cmd, expr_cmd, fit_cmd, reproduce_cmd};
 mod simulate_cmd;
 
 /// ligand: quantitative pharmacology from the assay plate to the synapse.
@@ -17,20 +17,26 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Reproduce every in vitro number of the dossiers through virtual assays and fits.
+    Reproduce(reproduce_cmd::ReproduceArgs),
     /// Fit concentration-response, binding and kinetic data (Prism- and drc-grade).
     Fit(Box<fit_cmd::FitArgs>),
     /// Work with expressions: evaluate, differentiate, simplify.
     Expr(expr_cmd::ExprArgs),
     /// Simulate a model: time courses, doses, steady states, sensitivities, parameter scans.
     Simulate(Box<simulate_cmd::SimulateArgs>),
+    /// Browse the built-in compound library: activities with units, systems, sources and status.
+    Compound(compound_cmd::CompoundArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Reproduce(args) => reproduce_cmd::run(args),
         Command::Fit(args) => fit_cmd::run(*args),
         Command::Expr(args) => expr_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(*args),
+        Command::Compound(args) => compound_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 use ligand_cli::{compound_cmd, expr_cmd, fit_cmd, reproduce_cmd};
+mod conformance_cmd;
 mod simulate_cmd;
 
 /// ligand: quantitative pharmacology from the assay plate to the synapse.
@@ -27,6 +28,8 @@ enum Command {
     Simulate(Box<simulate_cmd::SimulateArgs>),
     /// Browse the built-in compound library: activities with units, systems, sources and status.
     Compound(compound_cmd::CompoundArgs),
+    /// Run conformance suites: `ligand conformance sbml DIR` (the SBML Test Suite).
+    Conformance(conformance_cmd::ConformanceArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Expr(args) => expr_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(*args),
         Command::Compound(args) => compound_cmd::run(args),
+        Command::Conformance(args) => conformance_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -72,6 +72,7 @@ mod antimony;
 mod diagnostic;
 mod ir;
 pub mod mathlib;
+mod sbml;
 mod validate;
 
 pub use analysis::{
@@ -83,6 +84,7 @@ pub use ir::{
     AssignmentRule, Compartment, Event, EventAssignment, FunctionDefinition, InitialAssignment,
     InitialQuantity, Model, Parameter, RateRule, Reaction, Species, SpeciesRef,
 };
+pub use sbml::{parse_sbml, SbmlWriteError};
 pub use validate::is_identifier;
 
 /// The compartment that holds species declared without one (as in Antimony).

@@ -33,8 +33,9 @@ impl Model {
     /// Checks the model and returns every problem found, errors and warnings,
     /// each naming the construct and carrying the element's location:
     ///
-    /// - ids: empty, malformed, duplicated, or reserved (`time`, `e`, `pi`, ...;
-    ///   a function named like a built-in);
+    /// - ids: empty, malformed, duplicated, or reserved (`time`; in text also
+    ///   `e`, `pi`, ..., which the text format reads as constants; a function
+    ///   named like a built-in);
     /// - a species in an undeclared compartment; a reactant, product or
     ///   modifier that is not a species; a non-finite stoichiometry;
     /// - undefined symbols in any math (with "did you mean"), calls of
@@ -57,8 +58,21 @@ impl Model {
     /// assert_eq!(errors[0].help.as_deref(), Some("did you mean `kr`?"));
     /// ```
     pub fn validate(&self) -> Vec<Diagnostic> {
+        self.validate_with(false)
+    }
+
+    /// [`Model::validate`] for a model read from text, where names like `e`
+    /// and `pi` are read as constants and so cannot be ids. (In a model built
+    /// in code or read from SBML, an `Expr::Var("e")` is unambiguous; only
+    /// `time` is reserved there.)
+    pub(crate) fn validate_as_text(&self) -> Vec<Diagnostic> {
+        self.validate_with(true)
+    }
+
+    fn validate_with(&self, text: bool) -> Vec<Diagnostic> {
         let mut v = Validator {
             model: self,
+            text,
             valued: self
                 .initial_assignments
                 .iter()
@@ -84,6 +98,8 @@ impl Model {
 
 struct Validator<'a> {
     model: &'a Model,
+    /// Whether the model was read from text (all reserved names are errors).
+    text: bool,
     /// Ids that an initial assignment or assignment rule gives a value.
     valued: HashSet<&'a str>,
     table: HashMap<String, Symbol>,
@@ -145,7 +161,7 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             }
-            if RESERVED_NAMES.contains(&id) {
+            if RESERVED_NAMES.contains(&id) && (self.text || id == TIME) {
                 let meaning = match id {
                     TIME => "the simulation time",
                     "and" | "or" | "not" => "a logical operator",

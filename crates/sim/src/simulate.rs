@@ -274,8 +274,13 @@ impl<'s> Simulator<'s> {
         }
         for c in 0..nc {
             let v = sys.init.output(&self.init_slots, n + c);
+            // A constant may be infinite (SBML allows `INF` values); only a
+            // missing value is an error, since constants are not integrated.
             if !v.is_finite() && sys.constant_used[c] {
-                return Err(self.bad_initial(&sys.constants[c].0, v));
+                let e = self.bad_initial(&sys.constants[c].0, v);
+                if matches!(e, SimError::MissingValue { .. }) {
+                    return Err(e);
+                }
             }
             self.set_input(sys.constant_slot(c), v);
         }
@@ -754,6 +759,14 @@ impl<'s> Simulator<'s> {
                 result = Some(tc);
                 break;
             }
+            // A root function exactly zero at `tc` leaves a strict comparison
+            // (`S < 0.1`) unchanged there; it changes just after.
+            if let Some(tn) = self.first_change_after(tc, t_hi, &mut y) {
+                result = Some(tn);
+                break;
+            }
+            self.solver.interpolate(tc, &mut y);
+            self.eval_roots(tc, &y);
             for (a, g) in g_lo.iter_mut().enumerate().take(na) {
                 *g = self
                     .sys
@@ -774,6 +787,25 @@ impl<'s> Simulator<'s> {
         self.g_mid = g_lo;
         self.buf = y;
         result
+    }
+
+    /// The first time in a few ulps-growing steps after `tc` (and before
+    /// `t_hi`) at which a trigger differs from its value before the step.
+    fn first_change_after(&mut self, tc: f64, t_hi: f64, y: &mut [f64]) -> Option<f64> {
+        let mut dt = 4.0 * f64::EPSILON * tc.abs().max(f64::MIN_POSITIVE);
+        for _ in 0..8 {
+            let tn = tc + dt;
+            if tn >= t_hi {
+                return None;
+            }
+            self.solver.interpolate(tn, y);
+            self.eval_roots(tn, y);
+            if self.triggers_changed() {
+                return Some(tn);
+            }
+            dt *= 16.0;
+        }
+        None
     }
 
     /// The crossing of root function `a` in `(tl, th]`, to within the time

@@ -61,7 +61,7 @@ pub fn parse_antimony_partial(src: &str) -> (Model, Vec<Diagnostic>) {
     let mut p = parser::Parser::new(src);
     p.run();
     let (model, mut diagnostics, context) = p.finish();
-    for mut d in model.validate() {
+    for mut d in model.validate_as_text() {
         // A definition that failed to parse was reported already; its
         // element's missing value or rate law is no news.
         let failed = d

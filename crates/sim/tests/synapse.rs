@@ -269,3 +269,67 @@ fn ketamine_blocks_the_nmda_current_and_less_so_in_magnesium() {
     let in_mg = block(1e6, 10_000.0);
     assert!(in_mg > 0.1 && in_mg < 10_000.0 / 11_600.0, "{in_mg}");
 }
+
+#[test]
+fn the_whole_synapse_is_exactly_its_modules() {
+    // Every reaction, rule and parameter of a module is in `synapse` unchanged
+    // (apart from the module's stand-ins for other modules' outputs), and
+    // `synapse` has nothing else but its compartments.
+    let whole = model(builtin_model("synapse").unwrap());
+    let mut reactions = 0;
+    let mut rules = 0;
+    for name in &builtin_names()[1..] {
+        let part = model(builtin_model(name).unwrap());
+        for r in &part.reactions {
+            let w = whole.reactions.iter().find(|w| w.id == r.id).unwrap();
+            assert_eq!(w.rate_law, r.rate_law, "{name}: reaction {}", r.id);
+            reactions += 1;
+        }
+        for r in &part.assignment_rules {
+            let w = whole
+                .assignment_rules
+                .iter()
+                .find(|w| w.variable == r.variable)
+                .unwrap();
+            assert_eq!(w.math, r.math, "{name}: rule for {}", r.variable);
+            rules += 1;
+        }
+        for p in &part.parameters {
+            // A stand-in is computed by a rule in `synapse` (no value there).
+            let w = whole.parameters.iter().find(|w| w.id == p.id);
+            if let Some(w) = w.filter(|w| w.value.is_some()) {
+                assert_eq!(w.value, p.value, "{name}: parameter {}", p.id);
+            }
+        }
+    }
+    assert_eq!(whole.reactions.len(), reactions);
+    assert_eq!(whole.assignment_rules.len(), rules);
+}
+
+#[test]
+fn each_modules_stand_ins_are_the_synapse_baseline() {
+    // The inputs that a module takes from the others (`Glu`, `J_rel`,
+    // `GluA1`, `VGCC_open`) are parameters in the module, set to their values
+    // in the `synapse` baseline.
+    let whole = builtin("synapse");
+    let stand_ins = [
+        ("synapse_presynaptic", "Glu"),
+        ("synapse_cleft", "J_rel"),
+        ("synapse_postsynaptic", "Glu"),
+        ("synapse_postsynaptic", "GluA1"),
+        ("synapse_trophic", "VGCC_open"),
+    ];
+    let names: Vec<&str> = stand_ins.iter().map(|s| s.1).collect();
+    let baseline = steady(&whole, &names, &[]);
+    for (k, (module, input)) in stand_ins.iter().enumerate() {
+        let part = model(builtin_model(module).unwrap());
+        let p = part.parameters.iter().find(|p| p.id == *input).unwrap();
+        assert_close!(
+            p.value.unwrap(),
+            baseline[k],
+            1e-4,
+            0.0,
+            "{module}: {input}"
+        );
+    }
+}

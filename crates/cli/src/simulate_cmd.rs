@@ -9,7 +9,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ligand_expr::format_number;
-use ligand_model::{parse_antimony, Diagnostic};
+use ligand_model::{parse_antimony, parse_sbml, Diagnostic, DiagnosticKind};
 use ligand_sim::{
     scan, CompileOptions, Dose, Method, Observable, Observables, ParameterSets, Settings,
     Simulator, SteadyStateOptions, System, Trajectory,
@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// The model: an Antimony text file (.ant, .txt).
+    /// The model: an Antimony text file (.ant, .txt) or an SBML file (.xml, .sbml),
+    /// or the name of a built-in model (synapse, synapse_presynaptic, ...; a file
+    /// of that name wins).
     model: PathBuf,
     /// The start time.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
@@ -42,7 +44,8 @@ pub struct SimulateArgs {
     #[arg(long, value_delimiter = ',')]
     amounts: Vec<String>,
     /// New values: --set k1=0.2,V=2 (parameters, compartment sizes, and
-    /// species' initial values in the form the model gives them).
+    /// species' initial values in the form the model gives them); a
+    /// concentration unit (pM, nM, uM, mM, M) converts to nM: --set Mg=0.5mM.
     #[arg(long, value_delimiter = ',')]
     set: Vec<String>,
     /// Relative tolerance.
@@ -54,7 +57,8 @@ pub struct SimulateArgs {
     /// Integration method.
     #[arg(long, value_enum, default_value_t = MethodArg::Bdf)]
     method: MethodArg,
-    /// Bolus doses: --dose A=10@0,A=10@24 adds 10 (amount) to species A at t=0 and t=24.
+    /// Bolus doses: --dose A=10@0,A=10@24 adds 10 (amount) to species A at t=0 and t=24;
+    /// --dose A=100nM adds 100 nM (pM, nM, uM, mM, M) at the start.
     #[arg(long, value_delimiter = ',')]
     dose: Vec<String>,
     /// Infusions: --infuse A=2@0:10 infuses 2 (amount per time) into A from t=0 to t=10.
@@ -112,20 +116,45 @@ struct Plan {
     scan: Option<ParameterSets>,
 }
 
-fn read_model(path: &Path) -> Result<ligand_model::Model> {
+fn read_model(path: &Path, quiet: bool) -> Result<ligand_model::Model> {
+    if !path.exists() {
+        let names = ligand_sim::builtin::builtin_names();
+        return match path.to_str().and_then(ligand_sim::builtin::builtin_model) {
+            Some(src) => parse_antimony(src)
+                .map(|(m, _)| m)
+                .map_err(|diags| anyhow!(render_all(path, src, &diags))),
+            None => bail!(
+                "{}: no such file, and no built-in model of that name (built-in models: {})",
+                path.display(),
+                names.join(", ")
+            ),
+        };
+    }
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if ext == "xml" || ext == "sbml" {
-        bail!(
-            "{}: SBML import is not available yet; write the model in the Antimony text format (see docs/model-language.md)",
-            path.display()
-        );
-    }
     let src = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the model file {}", path.display()))?;
+    if ext == "xml" || ext == "sbml" {
+        return match parse_sbml(&src) {
+            Ok((m, warnings)) => {
+                // Approximations (fast reactions, ...) are worth a line; ignored
+                // units and annotations are not.
+                for w in warnings
+                    .iter()
+                    .filter(|w| w.kind == DiagnosticKind::Unsupported)
+                {
+                    if !quiet {
+                        eprintln!("{}: {}", path.display(), w.render(&src));
+                    }
+                }
+                Ok(m)
+            }
+            Err(diags) => Err(anyhow!(render_all(path, &src, &diags))),
+        };
+    }
     match parse_antimony(&src) {
         Ok((m, _warnings)) => Ok(m),
         Err(diags) => Err(anyhow!(render_all(path, &src, &diags))),
@@ -157,34 +186,122 @@ fn parse_number(s: &str, what: &str) -> Result<f64> {
     Ok(v)
 }
 
-fn parse_set(items: &[String]) -> Result<Vec<(String, f64)>> {
+/// Concentration units accepted after a number in `--dose` and `--set`, with
+/// their factors to nM, the concentration unit of ligand's built-in models.
+const CONCENTRATION_UNITS: [(&str, f64); 7] = [
+    ("pM", 1e-3),
+    ("nM", 1.0),
+    ("uM", 1e3),
+    ("\u{b5}M", 1e3),
+    ("\u{3bc}M", 1e3),
+    ("mM", 1e6),
+    ("M", 1e9),
+];
+
+/// A number, with an optional concentration unit: `(value, true)` with the
+/// value in nM when a unit was given (`100nM`, `2.5 uM`).
+fn parse_quantity(s: &str, what: &str) -> Result<(f64, bool)> {
+    let t = s.trim();
+    for (unit, factor) in CONCENTRATION_UNITS {
+        if let Some(number) = t.strip_suffix(unit) {
+            return Ok((parse_number(number, what)? * factor, true));
+        }
+    }
+    Ok((parse_number(t, what)?, false))
+}
+
+/// The size of a species' compartment (after `--set`), and whether its
+/// symbol means an amount (substanceOnly).
+fn species_compartment(
+    model: &ligand_model::Model,
+    set: &[(String, f64, bool)],
+    species: &str,
+    what: &str,
+) -> Result<Option<(f64, bool, bool)>> {
+    let Some(s) = model.species.iter().find(|s| s.id == species) else {
+        return Ok(None);
+    };
+    let size = set
+        .iter()
+        .find(|(k, _, _)| *k == s.compartment)
+        .map(|(_, v, _)| *v)
+        .or_else(|| model.compartments.iter().find(|c| c.id == s.compartment).and_then(|c| c.size))
+        .ok_or_else(|| anyhow!("{what}: the size of compartment `{}` is not a plain number, so a concentration cannot be converted to an amount; give an amount", s.compartment))?;
+    let initial_amount = matches!(s.initial, Some(ligand_model::InitialQuantity::Amount(_)));
+    Ok(Some((size, s.has_only_substance_units, initial_amount)))
+}
+
+/// `--set` values: name, value, and whether a concentration unit was given
+/// (the value is then in nM; see [`convert_set`]).
+fn parse_set(items: &[String]) -> Result<Vec<(String, f64, bool)>> {
     items
         .iter()
         .map(|item| {
             let (k, v) = item
                 .split_once('=')
                 .ok_or_else(|| anyhow!("--set `{item}`: expected name=value"))?;
-            Ok((
-                k.trim().to_string(),
-                parse_number(v, &format!("--set `{item}`"))?,
-            ))
+            let (v, unit) = parse_quantity(v, &format!("--set `{item}`"))?;
+            Ok((k.trim().to_string(), v, unit))
         })
         .collect()
 }
 
-fn parse_doses(doses: &[String], infusions: &[String]) -> Result<Vec<Dose>> {
+/// The value to set for `name`: a concentration in nM for a parameter or a
+/// species whose initial value is a concentration; times the compartment
+/// size for a species whose initial value is an amount.
+fn convert_set(
+    model: &ligand_model::Model,
+    set: &[(String, f64, bool)],
+    item: &(String, f64, bool),
+) -> Result<f64> {
+    let (name, v, unit) = item;
+    if !unit {
+        return Ok(*v);
+    }
+    let what = format!("--set {name}");
+    if model.compartments.iter().any(|c| c.id == *name) {
+        bail!("{what}: `{name}` is a compartment; its size takes no concentration unit");
+    }
+    match species_compartment(model, set, name, &what)? {
+        Some((_, true, _)) => bail!(
+            "{what}: `{name}` is an amount (substanceOnly) species; give an amount, without a unit"
+        ),
+        Some((size, false, true)) => Ok(v * size),
+        _ => Ok(*v),
+    }
+}
+
+fn parse_doses(
+    doses: &[String],
+    infusions: &[String],
+    model: &ligand_model::Model,
+    set: &[(String, f64, bool)],
+    start: f64,
+) -> Result<Vec<Dose>> {
     let mut out = Vec::new();
     for d in doses {
         let (species, rest) = d
             .split_once('=')
             .ok_or_else(|| anyhow!("--dose `{d}`: expected species=amount@time"))?;
-        let (amount, time) = rest
-            .split_once('@')
-            .ok_or_else(|| anyhow!("--dose `{d}`: expected species=amount@time"))?;
+        let species = species.trim();
+        let (amount, time) = match rest.split_once('@') {
+            Some((a, t)) => (a, parse_number(t, &format!("--dose `{d}`"))?),
+            None => (rest, start),
+        };
+        let what = format!("--dose `{d}`");
+        let (mut amount, unit) = parse_quantity(amount, &what)?;
+        if unit {
+            // A concentration (nM) into a concentration species: times the volume.
+            match species_compartment(model, set, species, &what)? {
+                None => bail!("{what}: the model has no species `{species}`"),
+                Some((_, true, _)) => bail!("{what}: `{species}` is an amount (substanceOnly) species; give its dose as an amount, without a unit"),
+                Some((size, false, _)) => amount *= size,
+            }
+        }
         out.push(Dose::Bolus {
-            species: species.trim().to_string(),
-            amount: parse_number(amount, &format!("--dose `{d}`"))?,
-            time: parse_number(time, &format!("--dose `{d}`"))?,
+            species: species.to_string(),
+            amount,
+            time,
         });
     }
     for d in infusions {
@@ -245,8 +362,9 @@ fn read_scan(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
 }
 
 fn plan(args: &SimulateArgs) -> Result<Plan> {
-    let model = read_model(&args.model)?;
-    let doses = parse_doses(&args.dose, &args.infuse)?;
+    let model = read_model(&args.model, args.quiet)?;
+    let set = parse_set(&args.set)?;
+    let doses = parse_doses(&args.dose, &args.infuse, &model, &set, args.start)?;
     let infusions: Vec<String> = doses
         .iter()
         .filter_map(|d| match d {
@@ -275,7 +393,10 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
     let list: Vec<Observable> = names
         .iter()
         .map(|n| {
-            if args.amounts.contains(n) {
+            // An amount is a species' property; for a compartment or a
+            // parameter (as the SBML Test Suite's settings list them) it is
+            // the value.
+            if args.amounts.contains(n) && system.species_ids().contains(n) {
                 Observable::amount(n)
             } else {
                 Observable::value(n)
@@ -327,11 +448,11 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
         ..Settings::default()
     };
     let mut overrides = Vec::new();
-    for (name, v) in parse_set(&args.set)? {
+    for item in &set {
         let i = system
-            .base_index(&name)
+            .base_index(&item.0)
             .map_err(|e| anyhow!("--set: {e}"))?;
-        overrides.push((i, v));
+        overrides.push((i, convert_set(&model, &set, item)?));
     }
     let scan = match &args.scan {
         Some(path) => {
@@ -780,4 +901,49 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
         bail!("{}: {}", args.model.display(), failed.join("\n"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concentration_units_convert_to_nanomolar() {
+        assert_eq!(parse_quantity("100nM", "x").unwrap(), (100.0, true));
+        assert_eq!(parse_quantity(" 2.5 uM", "x").unwrap(), (2500.0, true));
+        assert_eq!(parse_quantity("2.5\u{b5}M", "x").unwrap(), (2500.0, true));
+        assert_eq!(parse_quantity("1mM", "x").unwrap(), (1e6, true));
+        assert_eq!(parse_quantity("1e-9M", "x").unwrap(), (1.0, true));
+        assert_eq!(parse_quantity("500pM", "x").unwrap(), (0.5, true));
+        assert_eq!(parse_quantity("7", "x").unwrap(), (7.0, false));
+        assert!(parse_quantity("7 kg", "x").is_err());
+    }
+
+    #[test]
+    fn a_concentration_dose_is_an_amount_in_the_species_compartment() {
+        let (m, _) = parse_antimony(
+            "compartment V = 2; species C in V; substanceOnly species N in V; C = 0; N = 0",
+        )
+        .unwrap();
+        let doses =
+            |d: &str, set: &[(String, f64, bool)]| parse_doses(&[d.to_string()], &[], &m, set, 5.0);
+        let amount = |d: Result<Vec<Dose>>| match d.unwrap().as_slice() {
+            [Dose::Bolus { amount, time, .. }] => (*amount, *time),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(amount(doses("C=1uM@10", &[])), (2000.0, 10.0));
+        // Without a time the dose is at the start; a plain number is an amount.
+        assert_eq!(amount(doses("C=3", &[])), (3.0, 5.0));
+        // --set of the compartment size counts.
+        let set = [("V".to_string(), 4.0, false)];
+        assert_eq!(amount(doses("C=1nM", &set)), (4.0, 5.0));
+        assert!(doses("N=1nM", &[]).is_err());
+        assert_eq!(amount(doses("N=1", &[])), (1.0, 5.0));
+        assert!(doses("X=1nM", &[]).is_err());
+        // --set: nM for concentrations; refused for amounts and compartments.
+        let item = |n: &str| (n.to_string(), 100.0, true);
+        assert_eq!(convert_set(&m, &[], &item("C")).unwrap(), 100.0);
+        assert!(convert_set(&m, &[], &item("N")).is_err());
+        assert!(convert_set(&m, &[], &item("V")).is_err());
+    }
 }

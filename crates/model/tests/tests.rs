@@ -94,3 +94,4 @@ mod files;
 mod fuzz;
 mod ir;
 mod roundtrip;
+mod sbml;

@@ -14,3 +14,4 @@ mod sensitivities;
 mod steady;
 mod stiff;
 mod synapse;
+mod sbml;

@@ -66,6 +66,8 @@ pub(crate) struct Reader<'d> {
     pub version: u32,
     pub diags: Vec<Diagnostic>,
     renames: HashMap<String, String>,
+    /// Byte offsets at which lines start.
+    line_starts: Vec<usize>,
 }
 
 fn truthy(s: &str) -> Option<bool> {
@@ -94,12 +96,24 @@ impl<'d> Reader<'d> {
             version: 2,
             diags: Vec::new(),
             renames: HashMap::new(),
+            line_starts: std::iter::once(0)
+                .chain(doc.input_text().match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
         }
     }
 
+    /// The line and column of a node. (`Document::text_pos_at` scans from
+    /// the start of the text on every call; a table of line starts does not.)
     pub(crate) fn loc(&self, node: Node) -> Option<Loc> {
-        let p = self.doc.text_pos_at(node.range().start);
-        Some(Loc::new(p.row as usize, p.col as usize))
+        let text = self.doc.input_text();
+        let offset = node.range().start.min(text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |t| t.chars().count())
+            + 1;
+        Some(Loc::new(line, column))
     }
 
     pub(crate) fn err(&self, node: Node, kind: K, message: impl Into<String>) -> Diagnostic {

@@ -92,6 +92,11 @@ fn operators() {
         "root(3, a)"
     );
     assert_eq!(rule("<apply><root/><ci>a</ci></apply>"), "sqrt(a)");
+    // An expression applied to nothing is the expression (as libSBML reads it).
+    assert_eq!(
+        rule("<apply><apply><times/><ci>a</ci><ci>b</ci></apply></apply>"),
+        "a * b"
+    );
     assert_eq!(rule("<apply><log/><ci>a</ci></apply>"), "log10(a)");
     assert_eq!(
         rule("<apply><log/><logbase><cn>2</cn></logbase><ci>a</ci></apply>"),

@@ -512,6 +512,9 @@ impl Reader<'_> {
                         .and_then(|i| args.get(i).cloned())
                 })
             }
+            // `<apply><apply>x</apply></apply>`: an expression applied to no
+            // arguments is the expression (libSBML reads it so).
+            "apply" | "piecewise" | "cn" | "semantics" if n == 0 => self.mathml(head, depth + 1)?,
             "apply" | "lambda" | "piecewise" | "cn" => {
                 return Err(self.err(
                     head,

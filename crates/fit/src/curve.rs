@@ -21,10 +21,12 @@
 //! with a message naming the line or the parameter.
 
 use crate::lm::{minimize, Bounds, LeastSquaresProblem, LmOptions, LmWorkspace, ParameterMask};
-use crate::model::{CurveModel, XKind};
+use crate::model::{CurveModel, DerivedDef, XKind};
 use crate::stats::{self, ParameterStatistics, ProfileLimit, ProfileOptions};
+use ligand_expr::Expr;
 use serde::{Deserialize, Serialize, Serializer};
 use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::borrow::Cow;
 
 /// One curve's data. `x` as given in the file; `cov[c][i]` is covariate `c`
 /// at point `i`; `lines` are the source lines of the points (for messages).
@@ -396,11 +398,35 @@ impl FitReport {
     }
 }
 
-/// Per-thread scratch memory for [`fit_curve`].
+/// Per-thread scratch memory for [`fit_curve`]: the solver's workspace and the buffers of one
+/// fit, reused from curve to curve so that a batch allocates little beyond its reports.
 #[derive(Default)]
 pub struct FitWorkspace {
     lm: LmWorkspace,
     scratch: Vec<f64>,
+    /// `x` on the model's scale.
+    x: Vec<f64>,
+    /// Model values and full Jacobian at the current point, and that point.
+    f: Vec<f64>,
+    jac_full: Vec<f64>,
+    jac_at: Vec<f64>,
+    /// Residuals and free-parameter Jacobian at the optimum.
+    r: Vec<f64>,
+    jac: Vec<f64>,
+    /// Residuals in the order of `x`, for the runs test.
+    order: Vec<usize>,
+    sorted_r: Vec<f64>,
+    /// Student t quantiles by (level, df): a batch needs the same few for every curve.
+    t_quantiles: Vec<(f64, usize, f64)>,
+    /// Runs-test p values by (positive, negative, runs).
+    runs_p: Vec<((usize, usize, usize), f64)>,
+    /// Replicate groups of the points and the distinct x values.
+    groups: Vec<usize>,
+    seen: Vec<f64>,
+    /// Gradients of a derived quantity.
+    grads: Vec<f64>,
+    /// Symbolic derivatives of derived quantities, so that a batch differentiates once.
+    derivatives: Vec<DerivativeCache>,
 }
 
 impl FitWorkspace {
@@ -408,6 +434,95 @@ impl FitWorkspace {
     pub fn new() -> Self {
         Self::default()
     }
+}
+
+/// Positive residuals, negative ones and runs of equal sign (zeros and NaN skipped), counted as
+/// [`stats::runs_test`] counts them.
+fn count_runs(residuals: &[f64]) -> (usize, usize, usize) {
+    let (mut n_pos, mut n_neg, mut runs) = (0, 0, 0);
+    let mut last: Option<bool> = None;
+    for &r in residuals {
+        if r == 0.0 || r.is_nan() {
+            continue;
+        }
+        let positive = r > 0.0;
+        if positive {
+            n_pos += 1;
+        } else {
+            n_neg += 1;
+        }
+        if last != Some(positive) {
+            runs += 1;
+        }
+        last = Some(positive);
+    }
+    (n_pos, n_neg, runs)
+}
+
+/// The two-sided critical t value for `level` and `df`, from `cache` when it was needed before.
+fn t_critical(cache: &mut Vec<(f64, usize, f64)>, level: f64, df: usize) -> f64 {
+    if let Some(&(_, _, t)) = cache.iter().find(|(l, d, _)| *l == level && *d == df) {
+        return t;
+    }
+    let t = stats::t_quantile(0.5 + 0.5 * level, df as f64);
+    if cache.len() >= 64 {
+        cache.clear();
+    }
+    cache.push((level, df, t));
+    t
+}
+
+/// A derived quantity's expression, its free variables and its derivatives by parameter name
+/// (`None` where differentiation failed).
+struct DerivativeCache {
+    expr: Expr,
+    vars: Vec<String>,
+    derivatives: Vec<(String, Option<Expr>)>,
+}
+
+/// The cache entry of `d` (found by comparing expressions, added when missing).
+fn derivative_entry<'c>(
+    cache: &'c mut Vec<DerivativeCache>,
+    d: &DerivedDef,
+) -> &'c mut DerivativeCache {
+    let k = match cache.iter().position(|c| c.expr == d.expr) {
+        Some(k) => k,
+        None => {
+            if cache.len() >= 64 {
+                cache.clear();
+            }
+            cache.push(DerivativeCache {
+                expr: d.expr.clone(),
+                vars: d.expr.free_vars(),
+                derivatives: Vec::new(),
+            });
+            cache.len() - 1
+        }
+    };
+    &mut cache[k]
+}
+
+impl DerivativeCache {
+    /// The derivative with respect to `name`, differentiating on first use.
+    fn derivative(&mut self, name: &str) -> Option<&Expr> {
+        let k = match self.derivatives.iter().position(|(n, _)| n == name) {
+            Some(k) => k,
+            None => {
+                let g = self.expr.diff(name).ok();
+                self.derivatives.push((name.to_string(), g));
+                self.derivatives.len() - 1
+            }
+        };
+        self.derivatives[k].1.as_ref()
+    }
+}
+
+/// Workspace buffers lent to a [`CurveProblem`].
+struct ProblemBuffers<'a> {
+    f: &'a mut Vec<f64>,
+    jac_full: &'a mut Vec<f64>,
+    jac_at: &'a mut Vec<f64>,
+    scratch: &'a mut Vec<f64>,
 }
 
 /// The least-squares problem over the free parameters of one curve.
@@ -420,13 +535,70 @@ struct CurveProblem<'a> {
     sqrt_w: Vec<f64>,
     /// Full parameter vector (fixed values in place).
     full: Vec<f64>,
-    free_idx: Vec<usize>,
-    f: Vec<f64>,
-    jac_full: Vec<f64>,
+    free_idx: &'a [usize],
+    /// Model values (length `n`) and full Jacobian (`n` by all parameters): workspace buffers.
+    f: &'a mut Vec<f64>,
+    jac_full: &'a mut Vec<f64>,
+    /// The full parameter vector at which `jac_full` was evaluated (empty: none yet).
+    jac_at: &'a mut Vec<f64>,
     scratch: &'a mut Vec<f64>,
 }
 
-impl CurveProblem<'_> {
+impl<'a> CurveProblem<'a> {
+    /// A problem on `x`, `y`, `cov` with its value buffers sized from the workspace's.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        model: &'a dyn CurveModel,
+        x: &'a [f64],
+        y: &'a [f64],
+        cov: &'a [Vec<f64>],
+        full: Vec<f64>,
+        free_idx: &'a [usize],
+        buffers: ProblemBuffers<'a>,
+    ) -> Self {
+        let n = x.len();
+        let ProblemBuffers {
+            f,
+            jac_full,
+            jac_at,
+            scratch,
+        } = buffers;
+        f.clear();
+        f.resize(n, 0.0);
+        jac_full.clear();
+        jac_full.resize(n * full.len(), 0.0);
+        jac_at.clear();
+        CurveProblem {
+            model,
+            x,
+            y,
+            cov,
+            sqrt_w: Vec::new(),
+            full,
+            free_idx,
+            f,
+            jac_full,
+            jac_at,
+            scratch,
+        }
+    }
+
+    /// Evaluates the model and its full Jacobian at the current `full` (once per point: the
+    /// solver asks for the Jacobian where it last evaluated the residuals, and for the models
+    /// compiled from formulas the values and the derivatives come from one program run).
+    fn evaluate(&mut self) {
+        self.model.eval(
+            self.x,
+            self.cov,
+            &self.full,
+            self.f,
+            Some(self.jac_full),
+            self.scratch,
+        );
+        self.jac_at.clear();
+        self.jac_at.extend_from_slice(&self.full);
+    }
+
     fn set_free(&mut self, p: &[f64]) {
         for (k, &j) in self.free_idx.iter().enumerate() {
             self.full[j] = p[k];
@@ -452,23 +624,18 @@ impl LeastSquaresProblem for CurveProblem<'_> {
 
     fn residuals(&mut self, p: &[f64], r: &mut [f64]) -> bool {
         self.set_free(p);
-        self.model.eval(
-            self.x,
-            self.cov,
-            &self.full,
-            &mut self.f,
-            None,
-            self.scratch,
-        );
+        self.evaluate();
         let mut ok = true;
-        for i in 0..self.x.len() {
-            let w = if self.sqrt_w.is_empty() {
-                1.0
-            } else {
-                self.sqrt_w[i]
-            };
-            r[i] = w * (self.y[i] - self.f[i]);
-            ok &= r[i].is_finite();
+        if self.sqrt_w.is_empty() {
+            for i in 0..self.x.len() {
+                r[i] = self.y[i] - self.f[i];
+                ok &= r[i].is_finite();
+            }
+        } else {
+            for i in 0..self.x.len() {
+                r[i] = self.sqrt_w[i] * (self.y[i] - self.f[i]);
+                ok &= r[i].is_finite();
+            }
         }
         ok
     }
@@ -476,25 +643,23 @@ impl LeastSquaresProblem for CurveProblem<'_> {
     fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool {
         self.set_free(p);
         let n = self.x.len();
-        self.model.eval(
-            self.x,
-            self.cov,
-            &self.full,
-            &mut self.f,
-            Some(&mut self.jac_full),
-            self.scratch,
-        );
+        if self.jac_at[..] != self.full[..] {
+            self.evaluate();
+        }
         let mut ok = true;
         for (k, &j) in self.free_idx.iter().enumerate() {
-            for i in 0..n {
-                let w = if self.sqrt_w.is_empty() {
-                    1.0
-                } else {
-                    self.sqrt_w[i]
-                };
-                let v = -w * self.jac_full[i + j * n];
-                jac[i + k * n] = v;
-                ok &= v.is_finite();
+            let src = &self.jac_full[j * n..(j + 1) * n];
+            let dst = &mut jac[k * n..(k + 1) * n];
+            if self.sqrt_w.is_empty() {
+                for i in 0..n {
+                    dst[i] = -src[i];
+                    ok &= dst[i].is_finite();
+                }
+            } else {
+                for i in 0..n {
+                    dst[i] = -self.sqrt_w[i] * src[i];
+                    ok &= dst[i].is_finite();
+                }
             }
         }
         ok
@@ -505,15 +670,16 @@ fn fmt_num(v: f64) -> String {
     ligand_expr::format_number(v)
 }
 
-/// Transforms x to the model's scale; reports the first unusable value.
+/// Transforms x to the model's scale into `out`; reports the first unusable value.
 fn transform_x(
     model: &dyn CurveModel,
     data: &CurveData,
     x_is_log10: bool,
-) -> Result<Vec<f64>, String> {
+    out: &mut Vec<f64>,
+) -> Result<(), String> {
+    out.clear();
     match (model.x_kind(), x_is_log10) {
         (XKind::Log10, false) => {
-            let mut out = Vec::with_capacity(data.x.len());
             for (i, &x) in data.x.iter().enumerate() {
                 if x <= 0.0 {
                     let at = data
@@ -531,11 +697,11 @@ fn transform_x(
                 }
                 out.push(x.log10());
             }
-            Ok(out)
         }
-        (XKind::Linear, true) => Ok(data.x.iter().map(|x| 10f64.powf(*x)).collect()),
-        _ => Ok(data.x.clone()),
+        (XKind::Linear, true) => out.extend(data.x.iter().map(|x| 10f64.powf(*x))),
+        _ => out.extend_from_slice(&data.x),
     }
+    Ok(())
 }
 
 /// Robust standard deviation of the residuals (Motulsky & Brown 2006): the
@@ -645,10 +811,28 @@ pub fn fit_curve(
 ) -> FitReport {
     let spec = &resolved.spec;
     let n_all = data.y.len();
-    let x = match transform_x(model, data, spec.x_is_log10) {
-        Ok(x) => x,
-        Err(msg) => return FitReport::failed(model.id(), n_all, msg),
-    };
+    let FitWorkspace {
+        lm: lm_ws,
+        scratch,
+        x: x_buf,
+        f: f_buf,
+        jac_full: jac_full_buf,
+        jac_at: jac_at_buf,
+        r: r_buf,
+        jac: jac_buf,
+        order,
+        sorted_r,
+        t_quantiles,
+        runs_p,
+        groups,
+        seen,
+        grads,
+        derivatives,
+    } = ws;
+    if let Err(msg) = transform_x(model, data, spec.x_is_log10, x_buf) {
+        return FitReport::failed(model.id(), n_all, msg);
+    }
+    let x: &[f64] = x_buf;
     for (c, name) in model.covariates().iter().enumerate() {
         if data.cov.get(c).is_none_or(|col| col.len() != n_all) {
             return FitReport::failed(
@@ -694,7 +878,7 @@ pub fn fit_curve(
     }
 
     // Initial values: the user's, else the self-starter; fixed values in place.
-    let auto = model.initial(&x, &data.cov, &data.y);
+    let auto = model.initial(x, &data.cov, &data.y);
     let mut full: Vec<f64> = (0..n_par)
         .map(|j| {
             resolved.fixed[j]
@@ -736,14 +920,28 @@ pub fn fit_curve(
 
     // Stage A: robust fit (for --robust, and as the first step of ROUT).
     let robust_stage = spec.robust || spec.outliers.is_some();
-    let p_init: Vec<f64> = free_idx.iter().map(|&j| full[j]).collect();
-    let mut p_current = p_init.clone();
+    let mut p_current: Vec<f64> = free_idx.iter().map(|&j| full[j]).collect();
 
-    let subset = |keep: &[bool]| -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>, Vec<f64>) {
+    // The points in play: the data themselves unless ROUT removed some.
+    type Points<'p> = (
+        Cow<'p, [f64]>,
+        Cow<'p, [f64]>,
+        Cow<'p, [Vec<f64>]>,
+        Cow<'p, [f64]>,
+    );
+    let subset = |keep: &[bool]| -> Points<'_> {
+        if keep.iter().all(|k| *k) {
+            return (
+                Cow::Borrowed(x),
+                Cow::Borrowed(&data.y[..]),
+                Cow::Borrowed(&data.cov[..]),
+                Cow::Borrowed(data.sd.as_deref().unwrap_or(&[])),
+            );
+        }
         let idx: Vec<usize> = (0..n_all).filter(|i| keep[*i]).collect();
         let xs = idx.iter().map(|&i| x[i]).collect();
         let ys = idx.iter().map(|&i| data.y[i]).collect();
-        let cs = data
+        let cs: Vec<Vec<f64>> = data
             .cov
             .iter()
             .map(|col| idx.iter().map(|&i| col[i]).collect())
@@ -752,10 +950,13 @@ pub fn fit_curve(
             Some(sd) => idx.iter().map(|&i| sd[i]).collect(),
             None => Vec::new(),
         };
-        (xs, ys, cs, sd)
+        (
+            Cow::Owned(xs),
+            Cow::Owned(ys),
+            Cow::Owned(cs),
+            Cow::Owned(sd),
+        )
     };
-
-    let FitWorkspace { lm: lm_ws, scratch } = ws;
 
     let mut fit_once = |keep: &[bool],
                         p0: &[f64],
@@ -765,18 +966,20 @@ pub fn fit_curve(
      -> Result<(RunOutcome, Vec<f64>, usize), String> {
         let (xs, ys, cs, sd) = subset(keep);
         let n = xs.len();
-        let mut prob = CurveProblem {
+        let mut prob = CurveProblem::new(
             model,
-            x: &xs,
-            y: &ys,
-            cov: &cs,
-            sqrt_w: Vec::new(),
-            full: full.clone(),
-            free_idx: free_idx.clone(),
-            f: vec![0.0; n],
-            jac_full: vec![0.0; n * n_par],
-            scratch,
-        };
+            &xs,
+            &ys,
+            &cs,
+            full.clone(),
+            &free_idx,
+            ProblemBuffers {
+                f: f_buf,
+                jac_full: jac_full_buf,
+                jac_at: jac_at_buf,
+                scratch,
+            },
+        );
         if weighting == Weighting::Sd {
             prob.sqrt_w = sd.iter().map(|s| 1.0 / s).collect();
         }
@@ -848,7 +1051,7 @@ pub fn fit_curve(
                 full_now[j] = p_current[k];
             }
             let mut f = vec![0.0; n_all];
-            model.eval(&x, &data.cov, &full_now, &mut f, None, &mut Vec::new());
+            model.eval(x, &data.cov, &full_now, &mut f, None, &mut Vec::new());
             let resid: Vec<f64> = data.y.iter().zip(&f).map(|(y, f)| y - f).collect();
             for i in rout_outliers(&resid, n_free, q / 100.0) {
                 keep[i] = false;
@@ -885,24 +1088,29 @@ pub fn fit_curve(
     // Statistics at the optimum, on the points kept.
     let (xs, ys, cs, _) = subset(&keep);
     let n = xs.len();
-    let mut prob = CurveProblem {
+    let mut prob = CurveProblem::new(
         model,
-        x: &xs,
-        y: &ys,
-        cov: &cs,
-        sqrt_w: sqrt_w_final.clone(),
-        full: full.clone(),
-        free_idx: free_idx.clone(),
-        f: vec![0.0; n],
-        jac_full: vec![0.0; n * n_par],
-        scratch,
-    };
+        &xs,
+        &ys,
+        &cs,
+        full.clone(),
+        &free_idx,
+        ProblemBuffers {
+            f: f_buf,
+            jac_full: jac_full_buf,
+            jac_at: jac_at_buf,
+            scratch,
+        },
+    );
+    prob.sqrt_w = sqrt_w_final;
     prob.set_free(&outcome.params);
     let best_full = prob.full.clone();
-    let mut jac = vec![0.0; n * n_free];
-    let mut r = vec![0.0; n];
-    let finite =
-        prob.residuals(&outcome.params, &mut r) && prob.jacobian(&outcome.params, &mut jac);
+    r_buf.clear();
+    r_buf.resize(n, 0.0);
+    jac_buf.clear();
+    jac_buf.resize(n * n_free, 0.0);
+    let finite = prob.residuals(&outcome.params, r_buf) && prob.jacobian(&outcome.params, jac_buf);
+    let (r, jac): (&[f64], &[f64]) = (r_buf, jac_buf);
     let rss: f64 = r.iter().map(|v| v * v).sum();
     diagnostics.iterations = outcome.iterations;
     diagnostics.evaluations = outcome.evaluations;
@@ -928,7 +1136,7 @@ pub fn fit_curve(
         };
 
     let st = if df > 0 {
-        ParameterStatistics::from_jacobian(&jac, n, n_free, rss).ok()
+        ParameterStatistics::from_jacobian(jac, n, n_free, rss).ok()
     } else {
         messages
             .push("as many parameters as points: no degrees of freedom, no standard errors".into());
@@ -943,7 +1151,7 @@ pub fn fit_curve(
         1.0
     };
     let t_crit = if df > 0 {
-        stats::t_quantile(0.5 + 0.5 * spec.level, df as f64)
+        t_critical(t_quantiles, spec.level, df)
     } else {
         f64::NAN
     };
@@ -1079,21 +1287,19 @@ pub fn fit_curve(
         let Ok(value) = d.expr.eval(&lookup) else {
             continue;
         };
-        let vars = d.expr.free_vars();
+        // The expression's variables and derivatives, computed once per batch.
+        let entry = derivative_entry(derivatives, d);
         // Delta-method standard error over the free parameters.
         let mut se = None;
         if let Some(s) = &st {
             if let Some(cov) = &s.covariance {
-                let grads: Vec<f64> = free_idx
-                    .iter()
-                    .map(|&j| {
-                        d.expr
-                            .diff(&resolved.names[j])
-                            .ok()
-                            .and_then(|g| g.eval(&lookup).ok())
-                            .unwrap_or(f64::NAN)
-                    })
-                    .collect();
+                grads.clear();
+                grads.extend(free_idx.iter().map(|&j| {
+                    entry
+                        .derivative(&resolved.names[j])
+                        .and_then(|g| g.eval(&lookup).ok())
+                        .unwrap_or(f64::NAN)
+                }));
                 let mut var = 0.0;
                 for a in 0..n_free {
                     for b in 0..n_free {
@@ -1107,13 +1313,16 @@ pub fn fit_curve(
         }
         // A function of one parameter: transform that parameter's interval
         // (asymmetric, as Prism reports EC50 from logEC50).
-        let single: Vec<usize> = vars
+        let mut params_used = entry
+            .vars
             .iter()
-            .filter_map(|v| resolved.names.iter().position(|p| p == v))
-            .collect();
+            .filter_map(|v| resolved.names.iter().position(|p| p == v));
+        let single = match (params_used.next(), params_used.next()) {
+            (Some(j), None) => Some(j),
+            _ => None,
+        };
         let (mut lo, mut hi) = (None, None);
-        if single.len() == 1 {
-            let j = single[0];
+        if let Some(j) = single {
             if let (Some(a), Some(b)) = (parameters[j].ci_low, parameters[j].ci_high) {
                 let at = |v: f64| {
                     d.expr
@@ -1148,10 +1357,10 @@ pub fn fit_curve(
     }
 
     // Goodness of fit and residual diagnostics.
-    let weights: Option<Vec<f64>> = if sqrt_w_final.is_empty() {
+    let weights: Option<Vec<f64>> = if prob.sqrt_w.is_empty() {
         None
     } else {
-        Some(sqrt_w_final.iter().map(|w| w * w).collect())
+        Some(prob.sqrt_w.iter().map(|w| w * w).collect())
     };
     let (r_squared, sy_x) = match stats::goodness_of_fit(&ys, weights.as_deref(), rss, n_free) {
         Ok(g) => (Some(g.r_squared), if df > 0 { Some(g.sy_x) } else { None }),
@@ -1159,18 +1368,53 @@ pub fn fit_curve(
     };
     let aicc = stats::aicc(rss, n, n_free).ok();
     // Runs test on residuals ordered by x.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|a, b| xs[*a].total_cmp(&xs[*b]));
-    let sorted_r: Vec<f64> = order.iter().map(|&i| r[i]).collect();
-    let runs = stats::runs_test(&sorted_r);
-    if runs.n_positive > 0 && runs.n_negative > 0 {
-        diagnostics.runs_test_p = Some(runs.p_too_few);
-        diagnostics.runs = Some(runs.runs);
+    // (Ties in x keep their order, as a stable sort would.)
+    order.clear();
+    order.extend(0..n);
+    order.sort_unstable_by(|&a, &b| xs[a].total_cmp(&xs[b]).then(a.cmp(&b)));
+    sorted_r.clear();
+    sorted_r.extend(order.iter().map(|&i| r[i]));
+    let (n_positive, n_negative, n_runs) = count_runs(sorted_r);
+    if n_positive > 0 && n_negative > 0 {
+        // The p value depends on the three counts only; a batch meets the same few.
+        let p = match runs_p
+            .iter()
+            .find(|(k, _)| *k == (n_positive, n_negative, n_runs))
+        {
+            Some((_, p)) => *p,
+            None => {
+                let t = stats::runs_test(sorted_r);
+                debug_assert_eq!(
+                    (t.n_positive, t.n_negative, t.runs),
+                    (n_positive, n_negative, n_runs)
+                );
+                if runs_p.len() >= 4096 {
+                    runs_p.clear();
+                }
+                runs_p.push(((n_positive, n_negative, n_runs), t.p_too_few));
+                t.p_too_few
+            }
+        };
+        diagnostics.runs_test_p = Some(p);
+        diagnostics.runs = Some(n_runs);
     }
-    let groups = stats::replicate_groups(&xs);
-    let n_groups = groups.iter().copied().max().map(|m| m + 1).unwrap_or(0);
+    // Replicate groups as `stats::replicate_groups` labels them (by first appearance), in
+    // reused buffers.
+    groups.clear();
+    seen.clear();
+    for &v in xs.iter() {
+        let g = match seen.iter().position(|&s| s == v) {
+            Some(g) => g,
+            None => {
+                seen.push(v);
+                seen.len() - 1
+            }
+        };
+        groups.push(g);
+    }
+    let n_groups = seen.len();
     if n_groups < n && n_groups > n_free {
-        if let Ok(rt) = stats::replicates_test(&r, &groups, n_free) {
+        if let Ok(rt) = stats::replicates_test(r, groups, n_free) {
             diagnostics.replicates_test_p = Some(rt.p_value);
             diagnostics.replicates_test_f = Some(rt.f);
         }

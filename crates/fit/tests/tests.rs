@@ -3,6 +3,9 @@
 #![allow(clippy::needless_range_loop)]
 
 mod curve;
+mod curvecurator;
+mod drc;
 mod dual;
 mod minpack;
 mod nist;
+mod nist_formula;

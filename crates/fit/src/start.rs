@@ -82,12 +82,22 @@ pub fn sigmoid(x: &[f64], y: &[f64]) -> Sigmoid {
             break;
         }
     }
-    // Logit regression through the inner points, with plateaus widened a
-    // little so that the extreme points stay finite.
+    // Logit regression through the points between 10 % and 90 % of the
+    // range, where the logit is nearly linear and barely depends on the
+    // plateau estimates (plateaus widened a little so that values stay
+    // finite); all points when fewer than two lie in that band.
     let b = lo - 0.02 * range;
     let t = hi + 0.02 * range;
+    let inner = m
+        .iter()
+        .filter(|(_, y)| (0.1..=0.9).contains(&((y - lo) / range)))
+        .count();
     let (mut sx, mut sy, mut sxx, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for &(xi, yi) in &m {
+        let f = (yi - lo) / range;
+        if inner >= 2 && !(0.1..=0.9).contains(&f) {
+            continue;
+        }
         let z = ((yi - b) / (t - yi)).log10();
         if z.is_finite() {
             sx += xi;

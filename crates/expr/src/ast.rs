@@ -316,7 +316,8 @@ pub fn erf(x: f64) -> f64 {
             term *= -x2 / n;
             let add = term / (2.0 * n + 1.0);
             sum += add;
-            if add.abs() < 1e-17 * sum.abs() {
+            // `<=` so that erf(0) (every term zero) ends at once.
+            if add.abs() <= 1e-17 * sum.abs() {
                 break;
             }
         }

@@ -364,43 +364,6 @@ fn nist_all_problems_both_starts() {
     );
 }
 
-/// Diagnostic table under other option sets: `NIST_OPTS=default` or `NIST_OPTS=lmder1`
-/// (run with `--ignored --nocapture`).
-#[test]
-#[ignore]
-fn nist_report() {
-    let mut ws = LmWorkspace::new();
-    println!(
-        "{:<10} st  {:>5} {:>5} {:>5} {:>6} {:>5}  termination",
-        "problem", "par", "sd", "rss", "nfev", "njev"
-    );
-    let n = std::env::var("NIST_OPTS").unwrap_or_default();
-    for mut p in all_problems() {
-        let opts = match n.as_str() {
-            "default" => LmOptions::default(),
-            "lmder1" => LmOptions {
-                max_fev: Some(100 * (p.n_params + 1)),
-                ..LmOptions::default()
-            },
-            _ => nist_options(),
-        };
-        for (k, start) in [p.start1.clone(), p.start2.clone()].iter().enumerate() {
-            let o = solve(&mut p, start, &opts, &mut ws);
-            println!(
-                "{:<10} {}   {:>5.1} {:>5.1} {:>5.1} {:>6} {:>5}  {:?}",
-                p.name,
-                k + 1,
-                o.param_lre,
-                o.sd_lre,
-                o.rss_lre,
-                o.fit.n_fev,
-                o.fit.n_jev,
-                o.fit.termination
-            );
-        }
-    }
-}
-
 fn by_name(name: &str) -> NistProblem {
     all_problems().into_iter().find(|p| p.name == name).unwrap()
 }

@@ -35,7 +35,7 @@
 //!
 //! # Example
 //!
-//! ```ignore
+//! ```text
 //! let spec = TableSpec { group: vec!["curve_id".into()], ..TableSpec::default() };
 //! for group in read_groups_streaming("plates.csv.gz", &spec)? {
 //!     let group = group?;

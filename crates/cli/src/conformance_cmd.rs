@@ -458,8 +458,8 @@ fn run_sbml(args: SbmlArgs) -> Result<()> {
     );
     print!("{summary}");
     if let Some(path) = &args.report {
-        let mut w = csv::Writer::from_path(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let file = ligand_cli::output::AtomicFile::create(path)?;
+        let mut w = csv::Writer::from_writer(file);
         w.write_record([
             "case",
             "result",
@@ -481,6 +481,9 @@ fn run_sbml(args: SbmlArgs) -> Result<()> {
             ])?;
         }
         w.flush()?;
+        w.into_inner()
+            .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error()))?
+            .commit()?;
     }
     if let Some(min) = args.min_pass {
         if passed < min {

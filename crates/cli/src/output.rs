@@ -1,8 +1,11 @@
 //! Writing results: to standard output, or atomically to a file.
 //!
-//! A file is written to a temporary sibling (`.NAME.tmp-PID`) and renamed
-//! over the target only when everything was written, so a failed or
-//! interrupted run never leaves a half-written file behind.
+//! A regular file is written to a temporary sibling (`.NAME.tmp-PID`) and renamed over the
+//! target only when everything was written, so a failed or interrupted run never leaves a
+//! half-written file behind. A target that exists and is not a regular file (`/dev/null`,
+//! `/dev/stdout`, a named pipe) is written in place: renaming over it would replace the device
+//! with a plain file. A symbolic link is followed, so the file it points at is replaced and the
+//! link stays.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -21,6 +24,101 @@ impl OutputTarget {
         match path {
             None | Some("-") => OutputTarget::Stdout,
             Some(p) => OutputTarget::File(PathBuf::from(p)),
+        }
+    }
+}
+
+/// A file being written: committed by [`AtomicFile::commit`], removed if dropped before.
+pub struct AtomicFile {
+    writer: BufWriter<File>,
+    /// (temporary file, final path) when the write goes through a rename.
+    rename: Option<(PathBuf, PathBuf)>,
+}
+
+impl AtomicFile {
+    /// Opens `path` for writing. Errors name the path.
+    pub fn create(path: &Path) -> io::Result<AtomicFile> {
+        let named = |e: io::Error, what: &str, p: &Path| {
+            io::Error::new(e.kind(), format!("cannot {what} {}: {e}", p.display()))
+        };
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} is a directory, not an output file", path.display()),
+                ))
+            }
+            Ok(meta) if !meta.is_file() => {
+                // A device or a pipe: write in place.
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| named(e, "write", path))?;
+                return Ok(AtomicFile {
+                    writer: BufWriter::with_capacity(1 << 16, file),
+                    rename: None,
+                });
+            }
+            _ => {}
+        }
+        // Follow a symbolic link to the file it names (a dangling one to where it points).
+        let target = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                std::fs::canonicalize(path).unwrap_or_else(|_| match std::fs::read_link(path) {
+                    Ok(dest) if dest.is_relative() => {
+                        path.parent().map(|dir| dir.join(&dest)).unwrap_or(dest)
+                    }
+                    Ok(dest) => dest,
+                    Err(_) => path.to_path_buf(),
+                })
+            }
+            _ => path.to_path_buf(),
+        };
+        let tmp = temp_path(&target);
+        let file = File::create(&tmp).map_err(|e| named(e, "create", &tmp))?;
+        Ok(AtomicFile {
+            writer: BufWriter::with_capacity(1 << 16, file),
+            rename: Some((tmp, target)),
+        })
+    }
+
+    /// Flushes, syncs and moves the file into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.writer.flush()?;
+        match self.rename.take() {
+            None => Ok(()),
+            Some((tmp, target)) => {
+                let synced = self.writer.get_ref().sync_all();
+                let moved = synced.and_then(|_| {
+                    std::fs::rename(&tmp, &target).map_err(|e| {
+                        io::Error::new(e.kind(), format!("cannot write {}: {e}", target.display()))
+                    })
+                });
+                if moved.is_err() {
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                moved
+            }
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if let Some((tmp, _)) = self.rename.take() {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }
@@ -54,27 +152,9 @@ pub fn write_output(
             }
         }
         OutputTarget::File(path) => {
-            let tmp = temp_path(path);
-            let result = (|| {
-                let file = File::create(&tmp).map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot create {}: {e}", tmp.display()))
-                })?;
-                let mut w = BufWriter::new(file);
-                write(&mut w)?;
-                w.flush()?;
-                w.get_ref().sync_all()?;
-                Ok(())
-            })();
-            match result {
-                Ok(()) => std::fs::rename(&tmp, path).map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-                }),
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    Err(e)
-                }
-            }
+            let mut file = AtomicFile::create(path)?;
+            write(&mut file)?;
+            file.commit()
         }
     }
 }
@@ -83,10 +163,16 @@ pub fn write_output(
 mod tests {
     use super::*;
 
+    fn scratch_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ligand-out-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     #[test]
     fn a_failed_write_leaves_nothing_behind() {
-        let dir = std::env::temp_dir().join(format!("ligand-out-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("fail");
         let path = dir.join("r.csv");
         let target = OutputTarget::new(Some(path.to_str().unwrap()));
         write_output(&target, |w| w.write_all(b"old\n")).unwrap();
@@ -99,5 +185,67 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_dropped_file_is_not_committed() {
+        let dir = scratch_dir("drop");
+        let path = dir.join("r.csv");
+        {
+            let mut f = AtomicFile::create(&path).unwrap();
+            f.write_all(b"partial").unwrap();
+        }
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_is_refused_by_name() {
+        let dir = scratch_dir("dir");
+        let err = AtomicFile::create(&dir)
+            .err()
+            .expect("a directory is no output file");
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_followed_and_kept() {
+        let dir = scratch_dir("link");
+        let real = dir.join("real.csv");
+        std::fs::write(&real, "old\n").unwrap();
+        let link = dir.join("link.csv");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_output(&OutputTarget::File(link.clone()), |w| w.write_all(b"new\n")).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Writing to /dev/null must not replace the device with a plain file (a rename would).
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_in_place() {
+        use std::os::unix::fs::FileTypeExt;
+        let null = Path::new("/dev/null");
+        let is_device = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|m| m.file_type().is_char_device())
+                .unwrap_or(false)
+        };
+        if !is_device(null) {
+            // Nothing to protect on this machine (see .ci/run).
+            return;
+        }
+        write_output(&OutputTarget::File(null.to_path_buf()), |w| {
+            w.write_all(b"discarded\n")
+        })
+        .unwrap();
+        assert!(is_device(null), "/dev/null is still the null device");
     }
 }

@@ -473,62 +473,34 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
     })
 }
 
-/// An output sink: standard output, or a temporary file renamed into place
-/// when everything is written.
-struct Sink {
-    out: Box<dyn Write>,
-    tmp: Option<(PathBuf, PathBuf)>,
+/// An output sink: standard output, or a file written atomically
+/// ([`ligand_cli::output::AtomicFile`]) and moved into place when everything is written.
+enum Sink {
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
+    File(ligand_cli::output::AtomicFile),
 }
 
 impl Sink {
     fn open(path: Option<&Path>) -> Result<Sink> {
-        match path {
-            None => Ok(Sink {
-                out: Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-                tmp: None,
-            }),
-            Some(p) => {
-                let dir = p
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let name = p
-                    .file_name()
-                    .ok_or_else(|| anyhow!("{}: not a file name", p.display()))?
-                    .to_string_lossy();
-                let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-                let f = std::fs::File::create(&tmp)
-                    .with_context(|| format!("cannot create {}", tmp.display()))?;
-                Ok(Sink {
-                    out: Box::new(std::io::BufWriter::with_capacity(1 << 20, f)),
-                    tmp: Some((tmp, p.to_path_buf())),
-                })
-            }
-        }
+        Ok(match path {
+            None => Sink::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+            Some(p) => Sink::File(ligand_cli::output::AtomicFile::create(p)?),
+        })
     }
 
     fn write(&mut self, s: &str) -> Result<()> {
-        self.out
-            .write_all(s.as_bytes())
+        let out: &mut dyn Write = match self {
+            Sink::Stdout(w) => w,
+            Sink::File(f) => f,
+        };
+        out.write_all(s.as_bytes())
             .context("cannot write the output")
     }
 
-    fn finish(mut self) -> Result<()> {
-        self.out.flush().context("cannot write the output")?;
-        // Close the file before renaming it.
-        drop(std::mem::replace(&mut self.out, Box::new(std::io::sink())));
-        if let Some((tmp, dest)) = self.tmp.take() {
-            std::fs::rename(&tmp, &dest)
-                .with_context(|| format!("cannot move {} to {}", tmp.display(), dest.display()))?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        if let Some((tmp, _)) = &self.tmp {
-            let _ = std::fs::remove_file(tmp);
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::Stdout(mut w) => w.flush().context("cannot write the output"),
+            Sink::File(f) => f.commit().context("cannot write the output"),
         }
     }
 }

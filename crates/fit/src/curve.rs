@@ -404,8 +404,11 @@ impl FitReport {
 pub struct FitWorkspace {
     lm: LmWorkspace,
     scratch: Vec<f64>,
-    /// `x` on the model's scale.
+    /// `x` on the model's scale, transformed from `x_source` for the key (the model's scale,
+    /// whether the data are log10 already).
     x: Vec<f64>,
+    x_source: Vec<f64>,
+    x_key: Option<(XKind, bool)>,
     /// Model values and full Jacobian at the current point, and that point.
     f: Vec<f64>,
     jac_full: Vec<f64>,
@@ -427,12 +430,138 @@ pub struct FitWorkspace {
     grads: Vec<f64>,
     /// Symbolic derivatives of derived quantities, so that a batch differentiates once.
     derivatives: Vec<DerivativeCache>,
+    /// Replicate groups of the points in play, for solving over weighted means.
+    replicates: Replicates,
+    /// Residuals of every point at the optimum (when the solve was over means).
+    point_r: Vec<f64>,
+    /// Replicate means and summed weights for the self-starter.
+    start_y: Vec<f64>,
+    start_w: Vec<f64>,
+    /// The responses and square-root weights of the problem being solved.
+    prob_y: Vec<f64>,
+    prob_w: Vec<f64>,
 }
 
 impl FitWorkspace {
     /// An empty workspace.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+/// Points that share `x` and every covariate (replicates), solved through their weighted means.
+///
+/// For weights `w_i` held fixed during one solve, with `W_g` the summed weight of replicate group
+/// `g`, `ybar_g` its weighted mean and `C = sum_i w_i (y_i - ybar_g(i))^2` the pure-error sum of
+/// squares,
+///
+/// ```text
+/// sum_i w_i (y_i - f(x_i))^2 = sum_g W_g (ybar_g - f(x_g))^2 + C.
+/// ```
+///
+/// The reduced residuals `sqrt(W_g) (ybar_g - f(x_g))` have the same `J^T J` and `J^T r` as the
+/// full ones, so the solver takes the same steps (with `C` as the problem's
+/// [`LeastSquaresProblem::constant_ss`], its relative tests are the same too) and the
+/// covariance is the same, at a third of the cost for triplicates. Residual diagnostics (runs,
+/// replicates test, R²) still use every point.
+#[derive(Default)]
+struct Replicates {
+    /// The points sorted by `x` (ties in input order): the runs test's order as well.
+    order: Vec<usize>,
+    /// Group of each point; groups are numbered in order of `x`.
+    of_point: Vec<usize>,
+    /// `x` and covariates of each group.
+    x: Vec<f64>,
+    cov: Vec<Vec<f64>>,
+    /// The first point of each group (to compare covariates).
+    first: Vec<usize>,
+}
+
+impl Replicates {
+    /// Groups the points. Returns whether solving over the groups is worthwhile and possible:
+    /// some point has a replicate, and there are at least `min_groups` groups (fewer than the
+    /// free parameters leave the solver underdetermined; the full data then give the
+    /// diagnosis).
+    fn group(&mut self, x: &[f64], cov: &[Vec<f64>], min_groups: usize) -> bool {
+        let n = x.len();
+        self.order.clear();
+        self.order.extend(0..n);
+        if !x.windows(2).all(|w| w[0] <= w[1]) {
+            self.order
+                .sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]).then(a.cmp(&b)));
+        }
+        self.of_point.clear();
+        self.of_point.resize(n, 0);
+        self.x.clear();
+        self.first.clear();
+        for c in &mut self.cov {
+            c.clear();
+        }
+        self.cov.resize_with(cov.len(), Vec::new);
+        self.cov.truncate(cov.len());
+        let same_cov = |a: usize, b: usize| cov.iter().all(|c| c[a] == c[b]);
+        let mut run_start = 0; // first group of the current run of equal x
+        for k in 0..n {
+            let i = self.order[k];
+            let new_run = k == 0 || x[i] != x[self.order[k - 1]];
+            if new_run {
+                run_start = self.x.len();
+            }
+            let found = if new_run {
+                None
+            } else {
+                (run_start..self.x.len()).find(|&g| same_cov(self.first[g], i))
+            };
+            let g = match found {
+                Some(g) => g,
+                None => {
+                    self.x.push(x[i]);
+                    for (c, col) in self.cov.iter_mut().zip(cov) {
+                        c.push(col[i]);
+                    }
+                    self.first.push(i);
+                    self.x.len() - 1
+                }
+            };
+            self.of_point[i] = g;
+        }
+        self.x.len() < n && self.x.len() >= min_groups.max(1)
+    }
+
+    /// The reduced data for one solve: the weighted mean response and the square root of the
+    /// summed weight of each group into `y` and `sqrt_w`; returns the pure-error sum of squares.
+    /// `point_sqrt_w` empty means unit weights.
+    fn means(
+        &self,
+        y: &[f64],
+        point_sqrt_w: &[f64],
+        ybar: &mut Vec<f64>,
+        sqrt_w: &mut Vec<f64>,
+    ) -> f64 {
+        let g = self.x.len();
+        ybar.clear();
+        ybar.resize(g, 0.0);
+        sqrt_w.clear();
+        sqrt_w.resize(g, 0.0);
+        let weight = |i: usize| point_sqrt_w.get(i).map_or(1.0, |s| s * s);
+        // Summed weights (in sqrt_w for now) and weighted sums.
+        for (i, &yi) in y.iter().enumerate() {
+            let (k, w) = (self.of_point[i], weight(i));
+            sqrt_w[k] += w;
+            ybar[k] += w * yi;
+        }
+        for (m, w) in ybar.iter_mut().zip(sqrt_w.iter()) {
+            *m = if *w > 0.0 { *m / *w } else { 0.0 };
+        }
+        let mut pure_error = 0.0;
+        for (i, &yi) in y.iter().enumerate() {
+            let d = yi - ybar[self.of_point[i]];
+            pure_error += weight(i) * d * d;
+        }
+        for w in sqrt_w.iter_mut() {
+            *w = w.sqrt();
+        }
+        pure_error
     }
 }
 
@@ -523,16 +652,22 @@ struct ProblemBuffers<'a> {
     jac_full: &'a mut Vec<f64>,
     jac_at: &'a mut Vec<f64>,
     scratch: &'a mut Vec<f64>,
+    y: &'a mut Vec<f64>,
+    sqrt_w: &'a mut Vec<f64>,
 }
 
 /// The least-squares problem over the free parameters of one curve.
 struct CurveProblem<'a> {
     model: &'a dyn CurveModel,
     x: &'a [f64],
-    y: &'a [f64],
+    /// The responses: one per point, or the weighted means of replicate groups.
+    y: &'a mut Vec<f64>,
     cov: &'a [Vec<f64>],
     /// sqrt of the weights, or empty for unweighted.
-    sqrt_w: Vec<f64>,
+    sqrt_w: &'a mut Vec<f64>,
+    /// The pure-error sum of squares of the points about their group means when `y` holds
+    /// means; 0 otherwise.
+    offset: f64,
     /// Full parameter vector (fixed values in place).
     full: Vec<f64>,
     free_idx: &'a [usize],
@@ -550,7 +685,6 @@ impl<'a> CurveProblem<'a> {
     fn new(
         model: &'a dyn CurveModel,
         x: &'a [f64],
-        y: &'a [f64],
         cov: &'a [Vec<f64>],
         full: Vec<f64>,
         free_idx: &'a [usize],
@@ -562,7 +696,11 @@ impl<'a> CurveProblem<'a> {
             jac_full,
             jac_at,
             scratch,
+            y,
+            sqrt_w,
         } = buffers;
+        y.clear();
+        sqrt_w.clear();
         f.clear();
         f.resize(n, 0.0);
         jac_full.clear();
@@ -573,7 +711,8 @@ impl<'a> CurveProblem<'a> {
             x,
             y,
             cov,
-            sqrt_w: Vec::new(),
+            sqrt_w,
+            offset: 0.0,
             full,
             free_idx,
             f,
@@ -597,6 +736,23 @@ impl<'a> CurveProblem<'a> {
         );
         self.jac_at.clear();
         self.jac_at.extend_from_slice(&self.full);
+    }
+
+    /// Loads the responses and per-point square-root weights (empty: unit weights) of one
+    /// solve: as they are, or reduced to the means of the replicate groups `reps`.
+    fn load(&mut self, reps: Option<&Replicates>, y: &[f64], point_sqrt_w: &[f64]) {
+        match reps {
+            Some(reps) => {
+                self.offset = reps.means(y, point_sqrt_w, self.y, self.sqrt_w);
+            }
+            None => {
+                self.y.clear();
+                self.y.extend_from_slice(y);
+                self.sqrt_w.clear();
+                self.sqrt_w.extend_from_slice(point_sqrt_w);
+                self.offset = 0.0;
+            }
+        }
     }
 
     fn set_free(&mut self, p: &[f64]) {
@@ -638,6 +794,10 @@ impl LeastSquaresProblem for CurveProblem<'_> {
             }
         }
         ok
+    }
+
+    fn constant_ss(&self) -> f64 {
+        self.offset
     }
 
     fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool {
@@ -815,6 +975,8 @@ pub fn fit_curve(
         lm: lm_ws,
         scratch,
         x: x_buf,
+        x_source,
+        x_key,
         f: f_buf,
         jac_full: jac_full_buf,
         jac_at: jac_at_buf,
@@ -828,9 +990,28 @@ pub fn fit_curve(
         seen,
         grads,
         derivatives,
+        replicates,
+        point_r,
+        start_y,
+        start_w,
+        prob_y: y_buf,
+        prob_w: w_buf,
     } = ws;
-    if let Err(msg) = transform_x(model, data, spec.x_is_log10, x_buf) {
-        return FitReport::failed(model.id(), n_all, msg);
+    // A batch of plates usually repeats one dilution series: transform it once.
+    let key = (model.x_kind(), spec.x_is_log10);
+    let same_x = x_source.len() == data.x.len()
+        && x_source
+            .iter()
+            .zip(&data.x)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+    if *x_key != Some(key) || !same_x {
+        *x_key = None;
+        if let Err(msg) = transform_x(model, data, spec.x_is_log10, x_buf) {
+            return FitReport::failed(model.id(), n_all, msg);
+        }
+        x_source.clear();
+        x_source.extend_from_slice(&data.x);
+        *x_key = Some(key);
     }
     let x: &[f64] = x_buf;
     for (c, name) in model.covariates().iter().enumerate() {
@@ -878,7 +1059,15 @@ pub fn fit_curve(
     }
 
     // Initial values: the user's, else the self-starter; fixed values in place.
-    let auto = model.initial(x, &data.cov, &data.y);
+    // Replicates of every point, and the self-starter on their means (the plateaus, the
+    // midpoint and the slope that a self-starter reads off are those of the means anyway).
+    let mut replicates_of_all = replicates.group(x, &data.cov, n_free);
+    let auto = if replicates_of_all {
+        replicates.means(&data.y, &[], start_y, start_w);
+        model.initial(&replicates.x, &replicates.cov, start_y)
+    } else {
+        model.initial(x, &data.cov, &data.y)
+    };
     let mut full: Vec<f64> = (0..n_par)
         .map(|j| {
             resolved.fixed[j]
@@ -917,6 +1106,7 @@ pub fn fit_curve(
     let mut keep: Vec<bool> = vec![true; n_all];
     let mut outcome: Option<RunOutcome> = None;
     let mut sqrt_w_final: Vec<f64> = Vec::new();
+    let mut grouped_final = false;
 
     // Stage A: robust fit (for --robust, and as the first step of ROUT).
     let robust_stage = spec.robust || spec.outliers.is_some();
@@ -958,19 +1148,39 @@ pub fn fit_curve(
         )
     };
 
+    // One fit of the points in `keep`: a solve with fixed weights, repeated with updated weights
+    // when the weights depend on the curve (1/Y², 1/Y, Poisson) or on the residuals (robust).
+    // Returns the outcome, the final per-point square-root weights (empty: unit weights) and
+    // whether the solve ran over replicate means (then `replicates` describes the groups).
     let mut fit_once = |keep: &[bool],
                         p0: &[f64],
                         weighting: Weighting,
                         robust: bool,
                         messages: &mut Vec<String>|
-     -> Result<(RunOutcome, Vec<f64>, usize), String> {
+     -> Result<(RunOutcome, Vec<f64>, bool), String> {
         let (xs, ys, cs, sd) = subset(keep);
-        let n = xs.len();
+        let mut point_sqrt_w: Vec<f64> = if weighting == Weighting::Sd {
+            sd.iter().map(|s| 1.0 / s).collect()
+        } else {
+            Vec::new()
+        };
+        let all_kept = keep.iter().all(|k| *k);
+        let grouped = if all_kept && replicates_of_all {
+            true
+        } else {
+            replicates_of_all = false;
+            replicates.group(&xs, &cs, free_idx.len())
+        };
+        let grouped = grouped && point_sqrt_w.iter().all(|w| w.is_finite());
+        let reps = grouped.then_some(&*replicates);
+        let (px, pcov): (&[f64], &[Vec<f64>]) = match reps {
+            Some(r) => (&r.x, &r.cov),
+            None => (&xs, &cs),
+        };
         let mut prob = CurveProblem::new(
             model,
-            &xs,
-            &ys,
-            &cs,
+            px,
+            pcov,
             full.clone(),
             &free_idx,
             ProblemBuffers {
@@ -978,11 +1188,11 @@ pub fn fit_curve(
                 jac_full: jac_full_buf,
                 jac_at: jac_at_buf,
                 scratch,
+                y: y_buf,
+                sqrt_w: w_buf,
             },
         );
-        if weighting == Weighting::Sd {
-            prob.sqrt_w = sd.iter().map(|s| 1.0 / s).collect();
-        }
+        prob.load(reps, &ys, &point_sqrt_w);
         let mut out = run_lm(&mut prob, p0, &bounds, &spec.lm, lm_ws)?;
         let reweight = matches!(
             weighting,
@@ -993,10 +1203,14 @@ pub fn fit_curve(
             for _round in 0..50 {
                 prob.set_free(&out.params);
                 let full_now = prob.full.clone();
-                let f = prob.predict(&full_now);
+                let f_rows = prob.predict(&full_now);
+                let f: Vec<f64> = match reps {
+                    Some(r) => r.of_point.iter().map(|&g| f_rows[g]).collect(),
+                    None => f_rows,
+                };
                 let resid: Vec<f64> = ys.iter().zip(&f).map(|(y, f)| y - f).collect();
                 let scale = rsdr(&resid, free_idx.len()).max(1e-300);
-                prob.sqrt_w = f
+                point_sqrt_w = f
                     .iter()
                     .zip(&resid)
                     .map(|(fi, ri)| {
@@ -1012,6 +1226,7 @@ pub fn fit_curve(
                         w.sqrt()
                     })
                     .collect();
+                prob.load(reps, &ys, &point_sqrt_w);
                 let next = run_lm(&mut prob, &out.params, &bounds, &spec.lm, lm_ws)?;
                 let change = next
                     .params
@@ -1029,16 +1244,16 @@ pub fn fit_curve(
                 messages.push("iterated reweighting did not settle within 50 rounds".into());
             }
         }
-        let sqrt_w = prob.sqrt_w.clone();
-        Ok((out, sqrt_w, n))
+        Ok((out, point_sqrt_w, grouped))
     };
 
     if robust_stage {
         match fit_once(&keep, &p_current, Weighting::None, true, &mut messages) {
-            Ok((o, w, _)) => {
+            Ok((o, w, g)) => {
                 p_current = o.params.clone();
                 if spec.robust && spec.outliers.is_none() {
                     sqrt_w_final = w;
+                    grouped_final = g;
                     outcome = Some(o);
                 }
             }
@@ -1076,8 +1291,9 @@ pub fn fit_curve(
     }
     if outcome.is_none() {
         match fit_once(&keep, &p_current, spec.weighting, false, &mut messages) {
-            Ok((o, w, _)) => {
+            Ok((o, w, g)) => {
                 sqrt_w_final = w;
+                grouped_final = g;
                 outcome = Some(o);
             }
             Err(e) => return FitReport::failed(model.id(), n_all, e),
@@ -1085,14 +1301,20 @@ pub fn fit_curve(
     }
     let outcome = outcome.expect("set above");
 
-    // Statistics at the optimum, on the points kept.
+    // Statistics at the optimum, on the points kept: the Jacobian of the last solve (over
+    // replicate means when it was; its J^T J is that of the points) and every point's residual.
     let (xs, ys, cs, _) = subset(&keep);
     let n = xs.len();
+    let reps = grouped_final.then_some(&*replicates);
+    let (px, pcov): (&[f64], &[Vec<f64>]) = match reps {
+        Some(r) => (&r.x, &r.cov),
+        None => (&xs, &cs),
+    };
+    let rows = px.len();
     let mut prob = CurveProblem::new(
         model,
-        &xs,
-        &ys,
-        &cs,
+        px,
+        pcov,
         full.clone(),
         &free_idx,
         ProblemBuffers {
@@ -1100,18 +1322,33 @@ pub fn fit_curve(
             jac_full: jac_full_buf,
             jac_at: jac_at_buf,
             scratch,
+            y: y_buf,
+            sqrt_w: w_buf,
         },
     );
-    prob.sqrt_w = sqrt_w_final;
+    prob.load(reps, &ys, &sqrt_w_final);
     prob.set_free(&outcome.params);
     let best_full = prob.full.clone();
     r_buf.clear();
-    r_buf.resize(n, 0.0);
+    r_buf.resize(rows, 0.0);
     jac_buf.clear();
-    jac_buf.resize(n * n_free, 0.0);
+    jac_buf.resize(rows * n_free, 0.0);
     let finite = prob.residuals(&outcome.params, r_buf) && prob.jacobian(&outcome.params, jac_buf);
-    let (r, jac): (&[f64], &[f64]) = (r_buf, jac_buf);
-    let rss: f64 = r.iter().map(|v| v * v).sum();
+    let rss: f64 = r_buf.iter().map(|v| v * v).sum::<f64>() + prob.offset;
+    // Every point's residual (weighted as in the fit).
+    let r: &[f64] = match reps {
+        Some(reps) => {
+            point_r.clear();
+            point_r.extend(ys.iter().enumerate().map(|(i, &y)| {
+                let w = sqrt_w_final.get(i).copied().unwrap_or(1.0);
+                w * (y - prob.f[reps.of_point[i]])
+            }));
+            point_r
+        }
+        None => r_buf,
+    };
+    let jac: &[f64] = jac_buf;
+    drop(prob);
     diagnostics.iterations = outcome.iterations;
     diagnostics.evaluations = outcome.evaluations;
     diagnostics.termination = format!("{:?}", outcome.termination);
@@ -1136,7 +1373,7 @@ pub fn fit_curve(
         };
 
     let st = if df > 0 {
-        ParameterStatistics::from_jacobian(jac, n, n_free, rss).ok()
+        ParameterStatistics::from_jacobian_rows(jac, rows, n_free, df, rss).ok()
     } else {
         messages
             .push("as many parameters as points: no degrees of freedom, no standard errors".into());
@@ -1227,6 +1464,23 @@ pub fn fit_curve(
         } else {
             Some(&bounds)
         };
+        // The profile counts degrees of freedom by residuals: solve over every point.
+        let mut prob = CurveProblem::new(
+            model,
+            &xs,
+            &cs,
+            full.clone(),
+            &free_idx,
+            ProblemBuffers {
+                f: f_buf,
+                jac_full: jac_full_buf,
+                jac_at: jac_at_buf,
+                scratch,
+                y: y_buf,
+                sqrt_w: w_buf,
+            },
+        );
+        prob.load(None, &ys, &sqrt_w_final);
         for k in 0..n_free {
             let j = free_idx[k];
             let step = free_se[k].unwrap_or(0.1 * (1.0 + outcome.params[k].abs()));
@@ -1357,10 +1611,10 @@ pub fn fit_curve(
     }
 
     // Goodness of fit and residual diagnostics.
-    let weights: Option<Vec<f64>> = if prob.sqrt_w.is_empty() {
+    let weights: Option<Vec<f64>> = if sqrt_w_final.is_empty() {
         None
     } else {
-        Some(prob.sqrt_w.iter().map(|w| w * w).collect())
+        Some(sqrt_w_final.iter().map(|w| w * w).collect())
     };
     let (r_squared, sy_x) = match stats::goodness_of_fit(&ys, weights.as_deref(), rss, n_free) {
         Ok(g) => (Some(g.r_squared), if df > 0 { Some(g.sy_x) } else { None }),

@@ -217,4 +217,8 @@ impl<P: LeastSquaresProblem + ?Sized> LeastSquaresProblem for FixedParameters<'_
         self.mask.gather_columns(m, &self.full_jac, jac);
         true
     }
+
+    fn constant_ss(&self) -> f64 {
+        self.problem.constant_ss()
+    }
 }

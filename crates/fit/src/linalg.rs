@@ -91,20 +91,26 @@ fn enorm_scaled(x: &[f64]) -> f64 {
 }
 
 /// Sum of squares with four independent accumulators (lets the compiler keep the loop in
-/// registers and pipelines the additions).
+/// registers and pipelines the additions). Index loops rather than `chunks_exact`: the vectors
+/// here are short (a curve's points, a Jacobian column), where iterator set-up costs as much as
+/// the arithmetic.
 #[inline]
 pub(crate) fn sum_of_squares(x: &[f64]) -> f64 {
+    let n = x.len();
     let mut acc = [0.0_f64; 4];
-    let mut chunks = x.chunks_exact(4);
-    for c in &mut chunks {
+    let mut i = 0;
+    while i + 4 <= n {
+        let c = &x[i..i + 4];
         acc[0] += c[0] * c[0];
         acc[1] += c[1] * c[1];
         acc[2] += c[2] * c[2];
         acc[3] += c[3] * c[3];
+        i += 4;
     }
     let mut tail = 0.0;
-    for &v in chunks.remainder() {
-        tail += v * v;
+    while i < n {
+        tail += x[i] * x[i];
+        i += 1;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
@@ -127,17 +133,19 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0_f64; 4];
-    let mut ca = a.chunks_exact(4);
-    let mut cb = b.chunks_exact(4);
-    for (x, y) in (&mut ca).zip(&mut cb) {
+    let mut i = 0;
+    while i + 4 <= n {
+        let (x, y) = (&a[i..i + 4], &b[i..i + 4]);
         acc[0] += x[0] * y[0];
         acc[1] += x[1] * y[1];
         acc[2] += x[2] * y[2];
         acc[3] += x[3] * y[3];
+        i += 4;
     }
     let mut tail = 0.0;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x * y;
+    while i < n {
+        tail += a[i] * b[i];
+        i += 1;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
@@ -145,8 +153,10 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// `y += alpha * x`.
 #[inline]
 fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += alpha * xi;
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &mut y[..n]);
+    for i in 0..n {
+        y[i] += alpha * x[i];
     }
 }
 
@@ -223,20 +233,19 @@ pub fn qr_factor_pivoted(
             // Apply it to the remaining columns, then downdate their norms. (Two passes so that
             // the divide-and-square-root chains of the downdates overlap each other instead of
             // waiting behind each column's update; every value is computed as in MINPACK.)
-            for colk_full in right.chunks_exact_mut(m).take(n - j - 1) {
-                let colk = &mut colk_full[j..];
+            for kk in 0..n - j - 1 {
+                let colk = &mut right[kk * m + j..(kk + 1) * m];
                 let temp = dot(colj, colk) / ajj;
                 axpy(-temp, colj, colk);
             }
-            for (kk, colk_full) in right.chunks_exact_mut(m).take(n - j - 1).enumerate() {
+            for kk in 0..n - j - 1 {
                 let k = j + 1 + kk;
-                let colk = &colk_full[j..];
                 if rdiag[k] != 0.0 {
-                    let t = colk[0] / rdiag[k];
+                    let t = right[kk * m + j] / rdiag[k];
                     rdiag[k] *= (1.0 - t * t).max(0.0).sqrt();
                     let ratio = rdiag[k] / wa[k];
                     if 0.05 * ratio * ratio <= EPSMCH {
-                        rdiag[k] = enorm(&colk[1..]);
+                        rdiag[k] = enorm(&right[kk * m + j + 1..(kk + 1) * m]);
                         wa[k] = rdiag[k];
                     }
                 }

@@ -93,7 +93,9 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::fixed::{FixedParameters, ParameterMask};
-use crate::linalg::{all_finite, dot, enorm, qr_factor_pivoted, qr_solve_damped, DWARF, EPSMCH};
+use crate::linalg::{
+    all_finite, dot, enorm, qr_factor_pivoted, qr_solve_damped, sum_of_squares, DWARF, EPSMCH,
+};
 
 /// A nonlinear least-squares problem: residuals and their exact Jacobian.
 ///
@@ -118,6 +120,16 @@ pub trait LeastSquaresProblem {
     /// (exponentials, denominators) cached there. Other callers that rely on such a cache must
     /// call `residuals` at the same point first.
     fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool;
+
+    /// A constant part of the sum of squares that no residual carries: the objective is
+    /// `||r(p)||^2 + constant_ss()`. A curve fit that solves over replicate means (points sharing
+    /// `x` replaced by their weighted mean with the summed weight) returns here the pure-error sum
+    /// of squares of the replicates about their means; with it, the solver's relative tests
+    /// (`ftol`, `gtol`) and the reported [`LmResult::rss`] are those of the full data. Zero by
+    /// default; a negative or non-finite value is taken as zero.
+    fn constant_ss(&self) -> f64 {
+        0.0
+    }
 }
 
 impl<P: LeastSquaresProblem + ?Sized> LeastSquaresProblem for &mut P {
@@ -132,6 +144,9 @@ impl<P: LeastSquaresProblem + ?Sized> LeastSquaresProblem for &mut P {
     }
     fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool {
         (**self).jacobian(p, jac)
+    }
+    fn constant_ss(&self) -> f64 {
+        (**self).constant_ss()
     }
 }
 
@@ -429,7 +444,7 @@ pub enum LmError {
 pub struct LmResult {
     /// The best parameters found.
     pub params: Vec<f64>,
-    /// Sum of squared residuals at `params`.
+    /// Sum of squared residuals at `params`, [`LeastSquaresProblem::constant_ss`] included.
     pub rss: f64,
     /// Number of accepted steps.
     pub n_iter: usize,
@@ -583,11 +598,26 @@ pub fn minimize<P: LeastSquaresProblem + ?Sized>(
         }
     }
 
+    // The norm of the full residual vector: the residuals and the constant part.
+    let constant = problem.constant_ss();
+    let constant = if constant.is_finite() && constant > 0.0 {
+        constant
+    } else {
+        0.0
+    };
+    let full_norm = |r: &[f64]| {
+        if constant == 0.0 {
+            enorm(r)
+        } else {
+            (sum_of_squares(r) + constant).sqrt()
+        }
+    };
+
     let mut n_fev = 1;
     if !problem.residuals(x, fvec) || !all_finite(fvec) {
         return Err(LmError::NonFiniteInitialResiduals);
     }
-    let mut fnorm = enorm(fvec);
+    let mut fnorm = full_norm(fvec);
 
     let mut par = 0.0_f64;
     let mut iter = 1_usize;
@@ -731,7 +761,11 @@ pub fn minimize<P: LeastSquaresProblem + ?Sized>(
 
             n_fev += 1;
             let ok = problem.residuals(trial, trial_f);
-            let fnorm1 = if ok { enorm(trial_f) } else { f64::INFINITY };
+            let fnorm1 = if ok {
+                full_norm(trial_f)
+            } else {
+                f64::INFINITY
+            };
             let fnorm1 = if fnorm1.is_finite() {
                 fnorm1
             } else {
@@ -1494,5 +1528,100 @@ mod tests {
         assert!(!Termination::MaxFunctionEvaluations.is_converged());
         let json = serde_json::to_string(&Termination::ParametersConverged).unwrap();
         assert_eq!(json, "\"ParametersConverged\"");
+    }
+    /// Exponential decay sampled twice at each time, solved over every point and over the
+    /// replicate means with the pure-error sum of squares as `constant_ss`: the same steps.
+    struct Decay {
+        t: Vec<f64>,
+        y: Vec<f64>,
+        sqrt_w: Vec<f64>,
+        constant: f64,
+    }
+
+    impl LeastSquaresProblem for Decay {
+        fn n_params(&self) -> usize {
+            2
+        }
+        fn n_residuals(&self) -> usize {
+            self.t.len()
+        }
+        fn residuals(&mut self, p: &[f64], r: &mut [f64]) -> bool {
+            for i in 0..self.t.len() {
+                r[i] = self.sqrt_w[i] * (self.y[i] - p[0] * (-p[1] * self.t[i]).exp());
+            }
+            true
+        }
+        fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool {
+            let m = self.t.len();
+            for i in 0..m {
+                let e = (-p[1] * self.t[i]).exp();
+                jac[i] = -self.sqrt_w[i] * e;
+                jac[i + m] = self.sqrt_w[i] * p[0] * self.t[i] * e;
+            }
+            true
+        }
+        fn constant_ss(&self) -> f64 {
+            self.constant
+        }
+    }
+
+    #[test]
+    fn a_constant_sum_of_squares_makes_means_solve_as_the_points() {
+        let times: Vec<f64> = (0..8).map(|i| 0.5 * i as f64).collect();
+        let noise = [0.03, -0.02, 0.01, 0.04, -0.05, 0.02, -0.01, 0.03];
+        let mut full = Decay {
+            t: Vec::new(),
+            y: Vec::new(),
+            sqrt_w: Vec::new(),
+            constant: 0.0,
+        };
+        let mut means = Decay {
+            t: times.clone(),
+            y: Vec::new(),
+            sqrt_w: vec![2f64.sqrt(); times.len()],
+            constant: 0.0,
+        };
+        for (i, &t) in times.iter().enumerate() {
+            let clean = 3.0 * (-0.7 * t).exp();
+            let (a, b) = (clean + noise[i], clean - 0.5 * noise[i] + 0.01);
+            full.t.extend([t, t]);
+            full.y.extend([a, b]);
+            full.sqrt_w.extend([1.0, 1.0]);
+            let mean = 0.5 * (a + b);
+            means.y.push(mean);
+            means.constant += (a - mean).powi(2) + (b - mean).powi(2);
+        }
+        let opts = LmOptions::default().with_tolerance(1e-12);
+        let a = minimize(&mut full, &[1.0, 0.1], None, &opts, &mut LmWorkspace::new()).unwrap();
+        let b = minimize(
+            &mut means,
+            &[1.0, 0.1],
+            None,
+            &opts,
+            &mut LmWorkspace::new(),
+        )
+        .unwrap();
+        assert_eq!((a.n_fev, a.n_jev), (b.n_fev, b.n_jev));
+        for k in 0..2 {
+            assert!((a.params[k] - b.params[k]).abs() < 1e-12 * a.params[k].abs());
+        }
+        assert!(
+            (a.rss - b.rss).abs() < 1e-12 * a.rss,
+            "{} vs {}",
+            a.rss,
+            b.rss
+        );
+        assert!(means.constant > 0.0 && b.rss > means.constant);
+        // A constant that is not a sum of squares is ignored rather than trusted.
+        means.constant = f64::NAN;
+        let c = minimize(
+            &mut means,
+            &[1.0, 0.1],
+            None,
+            &opts,
+            &mut LmWorkspace::new(),
+        )
+        .unwrap();
+        assert!(c.rss.is_finite() && (c.params[1] - b.params[1]).abs() < 1e-9);
     }
 }

@@ -289,7 +289,39 @@ impl ParameterStatistics {
         n_params: usize,
         rss: f64,
     ) -> Result<Self, StatsError> {
-        let (m, n) = (n_obs, n_params);
+        if n_obs <= n_params {
+            return Err(StatsError::InsufficientDegreesOfFreedom { n_obs, n_params });
+        }
+        Self::from_jacobian_rows(jac, n_obs, n_params, n_obs - n_params, rss)
+    }
+
+    /// [`from_jacobian`](Self::from_jacobian) for a Jacobian whose `n_rows` rows are not one per
+    /// observation: `dof` residual degrees of freedom go with `rss`. This is the case of a fit
+    /// over replicate means, whose rows carry the square roots of the summed weights: its
+    /// `J^T J` is that of the full data, so the covariance is too.
+    ///
+    /// ```
+    /// use ligand_fit::stats::ParameterStatistics;
+    /// // y = a + b x with two points at each of x = 0, 1, 2 (6 observations): the Jacobian of
+    /// // the means has rows sqrt(2) [1 x].
+    /// let s = 2f64.sqrt();
+    /// let full = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
+    /// let means = [s, s, s, 0.0, s, 2.0 * s];
+    /// let a = ParameterStatistics::from_jacobian(&full, 6, 2, 3.0).unwrap();
+    /// let b = ParameterStatistics::from_jacobian_rows(&means, 3, 2, 4, 3.0).unwrap();
+    /// for k in 0..2 {
+    ///     let (x, y) = (a.standard_errors[k].unwrap(), b.standard_errors[k].unwrap());
+    ///     assert!((x - y).abs() < 1e-14 * x);
+    /// }
+    /// ```
+    pub fn from_jacobian_rows(
+        jac: &[f64],
+        n_rows: usize,
+        n_params: usize,
+        dof: usize,
+        rss: f64,
+    ) -> Result<Self, StatsError> {
+        let (m, n) = (n_rows, n_params);
         if jac.len() != m * n {
             return Err(StatsError::DimensionMismatch {
                 what: "jacobian",
@@ -297,9 +329,9 @@ impl ParameterStatistics {
                 found: jac.len(),
             });
         }
-        if m <= n {
+        if m < n || dof == 0 {
             return Err(StatsError::InsufficientDegreesOfFreedom {
-                n_obs: m,
+                n_obs: m.max(dof + n),
                 n_params: n,
             });
         }
@@ -315,13 +347,21 @@ impl ParameterStatistics {
                 value: bad,
             });
         }
-        let dof = m - n;
         let s2 = rss / dof as f64;
+
+        // One scratch block for the factor, the column norms, the QR's vectors and R^-1 (and
+        // Rinv Rinv^T after it): few allocations matter when a batch computes this per curve.
+        let mut scratch = vec![0.0; m * n + 4 * n + 2 * n * n];
+        let (a, rest) = scratch.split_at_mut(m * n);
+        let (colnorm, rest) = rest.split_at_mut(n);
+        let (rdiag, rest) = rest.split_at_mut(n);
+        let (acnorm, rest) = rest.split_at_mut(n);
+        let (wa, rest) = rest.split_at_mut(n);
+        let (rinv_block, cs_block) = rest.split_at_mut(n * n);
 
         // Scale the columns to unit norm so that rank decisions and the triangular inverse do
         // not depend on the units of the parameters.
-        let mut a = jac.to_vec();
-        let mut colnorm = vec![0.0; n];
+        a.copy_from_slice(jac);
         for j in 0..n {
             let col = &mut a[j * m..(j + 1) * m];
             let norm = enorm(col);
@@ -333,8 +373,7 @@ impl ParameterStatistics {
             }
         }
         let mut ipvt = vec![0; n];
-        let (mut rdiag, mut acnorm, mut wa) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        qr_factor_pivoted(m, n, &mut a, &mut ipvt, &mut rdiag, &mut acnorm, &mut wa);
+        qr_factor_pivoted(m, n, a, &mut ipvt, rdiag, acnorm, wa);
         let tol = m.max(n) as f64 * EPSMCH * rdiag.first().map_or(0.0, |r| r.abs());
         let rank = rdiag
             .iter()
@@ -343,7 +382,7 @@ impl ParameterStatistics {
 
         // R (n x n upper, with its true diagonal) and the inverse of its leading rank block.
         let r_at = |i: usize, j: usize| if i == j { rdiag[j] } else { a[i + j * m] };
-        let mut rinv = vec![0.0; rank * rank];
+        let rinv = &mut rinv_block[..rank * rank];
         for j in 0..rank {
             rinv[j + j * rank] = 1.0 / r_at(j, j);
             for i in (0..j).rev() {
@@ -354,8 +393,9 @@ impl ParameterStatistics {
                 rinv[i + j * rank] = -sum / r_at(i, i);
             }
         }
+        let rinv = &*rinv;
         // Scaled unscaled-covariance of the leading block in pivoted order: Rinv Rinv^T.
-        let mut cs = vec![0.0; rank * rank];
+        let cs = &mut cs_block[..rank * rank];
         for i in 0..rank {
             for j in i..rank {
                 let mut sum = 0.0;
@@ -415,7 +455,7 @@ impl ParameterStatistics {
         };
 
         Ok(ParameterStatistics {
-            n_obs: m,
+            n_obs: dof + n,
             n_params: n,
             dof,
             rss,

@@ -688,3 +688,117 @@ mod bad_input {
         assert_ne!(r.status, FitStatus::Converged, "{:?}", r);
     }
 }
+
+/// Every point of `data` as a least-squares problem (no replicate means): the reference for
+/// the fit driver, which solves over replicate means.
+struct EveryPoint<'a> {
+    model: &'a dyn CurveModel,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    sqrt_w: Vec<f64>,
+}
+
+impl ligand_fit::lm::LeastSquaresProblem for EveryPoint<'_> {
+    fn n_params(&self) -> usize {
+        self.model.params().len()
+    }
+    fn n_residuals(&self) -> usize {
+        self.x.len()
+    }
+    fn residuals(&mut self, p: &[f64], r: &mut [f64]) -> bool {
+        let mut f = vec![0.0; self.x.len()];
+        self.model
+            .eval(&self.x, &[], p, &mut f, None, &mut Vec::new());
+        for i in 0..r.len() {
+            r[i] = self.sqrt_w[i] * (self.y[i] - f[i]);
+        }
+        true
+    }
+    fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool {
+        let (m, n) = (self.x.len(), self.n_params());
+        let mut f = vec![0.0; m];
+        let mut j = vec![0.0; m * n];
+        self.model
+            .eval(&self.x, &[], p, &mut f, Some(&mut j), &mut Vec::new());
+        for k in 0..n {
+            for i in 0..m {
+                jac[i + k * m] = -self.sqrt_w[i] * j[i + k * m];
+            }
+        }
+        true
+    }
+}
+
+#[test]
+fn replicates_solved_through_their_means_give_the_fit_of_every_point() {
+    use ligand_fit::lm::{minimize, LeastSquaresProblem, LmOptions, LmWorkspace};
+    use ligand_fit::stats::ParameterStatistics;
+    let model = build("4pl", &[]).unwrap();
+    // Triplicates at 10 concentrations, in a scrambled order (as a plate reader lists wells).
+    let conc = logspace(-10.0, -5.5, 10);
+    let order = [7, 2, 9, 0, 5, 3, 8, 1, 6, 4];
+    let x: Vec<f64> = (0..3)
+        .flat_map(|rep| order.iter().map(move |&k| (rep, k)))
+        .map(|(_, k)| conc[k])
+        .collect();
+    let clean = simulate(model.as_ref(), &x, &[], &[5.0, 95.0, -7.8, 0.9]);
+    let y: Vec<f64> = clean
+        .iter()
+        .zip(jitter(30, 6.0, 21))
+        .map(|(a, b)| a + b)
+        .collect();
+    let sd: Vec<f64> = (0..30).map(|i| 2.0 + (i % 4) as f64).collect();
+    for weighted in [false, true] {
+        let data = CurveData {
+            x: x.clone(),
+            y: y.clone(),
+            sd: weighted.then(|| sd.clone()),
+            ..Default::default()
+        };
+        let spec = FitSpec {
+            weighting: if weighted {
+                Weighting::Sd
+            } else {
+                Weighting::None
+            },
+            ..FitSpec::default()
+        }
+        .resolve(model.as_ref())
+        .unwrap();
+        let r = fit_curve(model.as_ref(), &data, &spec, &mut FitWorkspace::new());
+        assert_eq!(r.status, FitStatus::Converged, "{:?}", r.messages);
+        assert_eq!((r.n, r.df), (30, 26), "counts are of points, not of means");
+        assert!(r.diagnostics.replicates_test_p.is_some());
+
+        // The reference: every point, from the truth, to a tight tolerance.
+        let mut every = EveryPoint {
+            model: model.as_ref(),
+            x: x.iter().map(|c| c.log10()).collect(),
+            y: y.clone(),
+            sqrt_w: if weighted {
+                sd.iter().map(|s| 1.0 / s).collect()
+            } else {
+                vec![1.0; 30]
+            },
+        };
+        let mut ws = LmWorkspace::new();
+        let opts = LmOptions::default().with_tolerance(1e-13);
+        let best = minimize(&mut every, &[5.0, 95.0, -7.8, 0.9], None, &opts, &mut ws).unwrap();
+        let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-300);
+        assert!(rel(r.rss.unwrap(), best.rss) < 1e-9, "weighted {weighted}");
+        let mut jac = vec![0.0; 30 * 4];
+        every.jacobian(&best.params, &mut jac);
+        let st = ParameterStatistics::from_jacobian(&jac, 30, 4, best.rss).unwrap();
+        for (k, name) in ["bottom", "top", "logec50", "hill"].iter().enumerate() {
+            let p = r.param(name).unwrap();
+            let se = st.standard_errors[k].unwrap();
+            assert!(
+                (p.estimate - best.params[k]).abs() < 1e-4 * se,
+                "{name}: {} vs {} (weighted {weighted})",
+                p.estimate,
+                best.params[k]
+            );
+            assert!(rel(p.std_error.unwrap(), se) < 1e-4, "{name} SE");
+        }
+    }
+}

@@ -86,6 +86,11 @@ pub struct FitArgs {
     /// Confidence level.
     #[arg(long, default_value_t = 0.95)]
     pub level: f64,
+    /// Convergence tolerance: the solver stops when one step changes the sum of squares, or the
+    /// parameters, by at most this relative amount (MINPACK's ftol = xtol; scipy's curve_fit
+    /// uses 1.49e-8). Smaller is stricter and slower.
+    #[arg(long, default_value_t = 1e-10)]
+    pub tolerance: f64,
     /// Compare with a second model (id or formula): extra-sum-of-squares F test and AICc.
     #[arg(long)]
     pub compare: Option<String>,
@@ -1038,6 +1043,15 @@ pub fn run(args: FitArgs) -> Result<()> {
         },
         level: args.level,
         x_is_log10,
+        lm: {
+            if !(args.tolerance > 0.0 && args.tolerance < 1.0) {
+                bail!(
+                    "--tolerance: expected a number between 0 and 1 (e.g. 1e-10), got {}",
+                    args.tolerance
+                );
+            }
+            FitSpec::default().lm.with_tolerance(args.tolerance)
+        },
         ..FitSpec::default()
     };
     let resolved = fit_spec.resolve(model.as_ref())?;

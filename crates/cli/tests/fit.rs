@@ -158,7 +158,29 @@ fn options_fix_bound_share_compare_and_formula() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["b", "t", "lec"]);
-    assert!((v["fits"][0]["parameters"][2]["estimate"].as_f64().unwrap() + 7.0).abs() < 0.05);
+    let lec = v["fits"][0]["parameters"][2]["estimate"].as_f64().unwrap();
+    assert!((lec + 7.0).abs() < 0.05);
+    // A stricter tolerance reaches the same optimum, more closely.
+    let strict = ligand(
+        &[
+            "fit",
+            f.path(),
+            "--x",
+            "conc",
+            "--formula",
+            "y = b + (t - b) / (1 + 10^(lec - log10(conc)))",
+            "--tolerance",
+            "1e-13",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(strict.status.success(), "{}", stderr(&strict));
+    let strict_lec = json(&strict)["fits"][0]["parameters"][2]["estimate"]
+        .as_f64()
+        .unwrap();
+    assert!((strict_lec - lec).abs() < 1e-6, "{strict_lec} vs {lec}");
 }
 
 #[test]
@@ -241,6 +263,8 @@ mod bad_input {
             "did you mean `bottom`",
         );
         fails_with(&["fit", f.path(), "--weight", "1/x"], "--weight");
+        fails_with(&["fit", f.path(), "--tolerance", "0"], "--tolerance");
+        fails_with(&["fit", f.path(), "--tolerance", "2"], "between 0 and 1");
         fails_with(&["fit", "/nonexistent/file.csv"], "/nonexistent/file.csv");
         fails_with(&["fit"], "--example");
     }

@@ -12,8 +12,8 @@
 //! cargo run --release -p ligand-fit --example bench_4pl [-- DATA_DIR]
 //! ```
 //!
-//! Environment: `REPEATS` (default 5), `TOL` (the solver's `ftol = xtol`, default 1e-10 as in
-//! `FitSpec::default()`; scipy's `curve_fit` uses 1.49e-8), `SOLVER_ONLY=0` to skip the second
+//! Environment: `REPEATS` (default 5), `TOL` (the solver's `ftol = xtol`, default that of
+//! `FitSpec::default()`, 1e-10; scipy's `curve_fit` uses 1.49e-8), `SOLVER_ONLY=0` to skip the second
 //! timing, which runs the bare solver (`lm::minimize` on the same model, from the same
 //! self-starter values) to show what the fit driver adds. A counting allocator reports the
 //! allocations per fit.
@@ -168,7 +168,7 @@ fn main() {
     let tol: f64 = std::env::var("TOL")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1e-10);
+        .unwrap_or(ligand_fit::curve::FitSpec::default().lm.ftol);
     let spec = FitSpec {
         lm: ligand_fit::lm::LmOptions::default().with_tolerance(tol),
         ..FitSpec::default()

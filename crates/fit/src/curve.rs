@@ -107,7 +107,11 @@ pub struct FitSpec {
     pub level: f64,
     /// The x column already holds log10 concentrations.
     pub x_is_log10: bool,
-    /// Solver tolerances and limits.
+    /// Solver tolerances and limits. The default tolerance, `ftol = xtol = 1e-10`, is stricter
+    /// than MINPACK's `1.49e-8` (scipy's `curve_fit`, R's `minpack.lm`): from a poor start
+    /// (a formula's parameters all start at 1) the path can cross a region where each step
+    /// gains less than `1.49e-8` and MINPACK's relative parameter test, measured against a
+    /// parameter that has run off to a huge value, stops it there.
     pub lm: LmOptions,
 }
 

@@ -1030,6 +1030,12 @@ pub fn run(args: FitArgs) -> Result<()> {
         }
     }
 
+    if !(args.tolerance > 0.0 && args.tolerance < 1.0) {
+        bail!(
+            "--tolerance: expected a number between 0 and 1 (e.g. 1e-10), got {}",
+            args.tolerance
+        );
+    }
     let fit_spec = FitSpec {
         start: parse_pairs("--start", &args.start)?,
         fixed: parse_pairs("--fix", &args.fix)?,
@@ -1043,16 +1049,7 @@ pub fn run(args: FitArgs) -> Result<()> {
         },
         level: args.level,
         x_is_log10,
-        lm: {
-            if !(args.tolerance > 0.0 && args.tolerance < 1.0) {
-                bail!(
-                    "--tolerance: expected a number between 0 and 1 (e.g. 1e-10), got {}",
-                    args.tolerance
-                );
-            }
-            FitSpec::default().lm.with_tolerance(args.tolerance)
-        },
-        ..FitSpec::default()
+        lm: FitSpec::default().lm.with_tolerance(args.tolerance),
     };
     let resolved = fit_spec.resolve(model.as_ref())?;
     for s in &args.share {

@@ -547,20 +547,34 @@ impl Replicates {
         ybar.resize(g, 0.0);
         sqrt_w.clear();
         sqrt_w.resize(g, 0.0);
-        let weight = |i: usize| point_sqrt_w.get(i).map_or(1.0, |s| s * s);
+        let groups = &self.of_point[..y.len()];
         // Summed weights (in sqrt_w for now) and weighted sums.
-        for (i, &yi) in y.iter().enumerate() {
-            let (k, w) = (self.of_point[i], weight(i));
-            sqrt_w[k] += w;
-            ybar[k] += w * yi;
+        if point_sqrt_w.is_empty() {
+            for (&k, &yi) in groups.iter().zip(y) {
+                sqrt_w[k] += 1.0;
+                ybar[k] += yi;
+            }
+        } else {
+            for ((&k, &yi), &s) in groups.iter().zip(y).zip(point_sqrt_w) {
+                let w = s * s;
+                sqrt_w[k] += w;
+                ybar[k] += w * yi;
+            }
         }
         for (m, w) in ybar.iter_mut().zip(sqrt_w.iter()) {
             *m = if *w > 0.0 { *m / *w } else { 0.0 };
         }
         let mut pure_error = 0.0;
-        for (i, &yi) in y.iter().enumerate() {
-            let d = yi - ybar[self.of_point[i]];
-            pure_error += weight(i) * d * d;
+        if point_sqrt_w.is_empty() {
+            for (&k, &yi) in groups.iter().zip(y) {
+                let d = yi - ybar[k];
+                pure_error += d * d;
+            }
+        } else {
+            for ((&k, &yi), &s) in groups.iter().zip(y).zip(point_sqrt_w) {
+                let d = s * (yi - ybar[k]);
+                pure_error += d * d;
+            }
         }
         for w in sqrt_w.iter_mut() {
             *w = w.sqrt();

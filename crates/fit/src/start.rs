@@ -28,8 +28,10 @@ pub fn mean_by_x(x: &[f64], y: &[f64]) -> Vec<(f64, f64)> {
         .filter(|(a, b)| a.is_finite() && b.is_finite())
         .map(|(a, b)| (*a, *b))
         .collect();
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Vec<(f64, f64)> = Vec::new();
+    if !pts.windows(2).all(|w| w[0].0 <= w[1].0) {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(pts.len());
     let mut i = 0;
     while i < pts.len() {
         let mut j = i;

@@ -824,23 +824,21 @@ impl LeastSquaresProblem for CurveProblem<'_> {
         if self.jac_at[..] != self.full[..] {
             self.evaluate();
         }
-        let mut ok = true;
         for (k, &j) in self.free_idx.iter().enumerate() {
             let src = &self.jac_full[j * n..(j + 1) * n];
             let dst = &mut jac[k * n..(k + 1) * n];
             if self.sqrt_w.is_empty() {
                 for i in 0..n {
                     dst[i] = -src[i];
-                    ok &= dst[i].is_finite();
                 }
             } else {
+                let w = &self.sqrt_w[..n];
                 for i in 0..n {
-                    dst[i] = -self.sqrt_w[i] * src[i];
-                    ok &= dst[i].is_finite();
+                    dst[i] = -w[i] * src[i];
                 }
             }
         }
-        ok
+        true
     }
 }
 
@@ -1351,7 +1349,9 @@ pub fn fit_curve(
     r_buf.resize(rows, 0.0);
     jac_buf.clear();
     jac_buf.resize(rows * n_free, 0.0);
-    let finite = prob.residuals(&outcome.params, r_buf) && prob.jacobian(&outcome.params, jac_buf);
+    let finite = prob.residuals(&outcome.params, r_buf)
+        && prob.jacobian(&outcome.params, jac_buf)
+        && r_buf.iter().chain(jac_buf.iter()).all(|v| v.is_finite());
     let rss: f64 = r_buf.iter().map(|v| v * v).sum::<f64>() + prob.offset;
     // Every point's residual (weighted as in the fit).
     let r: &[f64] = match reps {

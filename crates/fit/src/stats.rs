@@ -638,7 +638,7 @@ impl<P: LeastSquaresProblem + ?Sized> Profiler<'_, P> {
                 return None;
             }
             let n = enorm(&self.resid);
-            n * n
+            n * n + self.reduced.constant_ss().max(0.0)
         } else {
             match minimize(
                 &mut self.reduced,
@@ -1339,12 +1339,35 @@ pub fn replicates_test(
             found: groups.len(),
         });
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| groups[i]);
     let mut n_groups = 0;
     let mut ss_pe = 0.0;
     let mut rss = 0.0;
-    let mut start = 0;
+    if groups.iter().all(|&g| g < n) {
+        // Labels below n (as replicate_groups gives them): group sums without sorting.
+        let mut sum = vec![0.0; n];
+        let mut count = vec![0usize; n];
+        for (&g, &r) in groups.iter().zip(residuals) {
+            sum[g] += r;
+            count[g] += 1;
+        }
+        for (s, &c) in sum.iter_mut().zip(&count) {
+            if c > 0 {
+                *s /= c as f64;
+                n_groups += 1;
+            }
+        }
+        for (&g, &r) in groups.iter().zip(residuals) {
+            let d = r - sum[g];
+            ss_pe += d * d;
+            rss += r * r;
+        }
+    }
+    let mut order: Vec<usize> = Vec::new();
+    if n_groups == 0 {
+        order.extend(0..n);
+        order.sort_by_key(|&i| groups[i]);
+    }
+    let mut start = if n_groups == 0 { 0 } else { n };
     while start < n {
         let label = groups[order[start]];
         let mut end = start;

@@ -1013,6 +1013,19 @@ pub fn fit_curve(
         prob_y: y_buf,
         prob_w: w_buf,
     } = ws;
+    // The workspace buffers every curve problem below borrows (one problem at a time).
+    macro_rules! buffers {
+        () => {
+            ProblemBuffers {
+                f: f_buf,
+                jac_full: jac_full_buf,
+                jac_at: jac_at_buf,
+                scratch,
+                y: y_buf,
+                sqrt_w: w_buf,
+            }
+        };
+    }
     // A batch of plates usually repeats one dilution series: transform it once.
     let key = (model.x_kind(), spec.x_is_log10);
     let same_x = x_source.len() == data.x.len()
@@ -1193,21 +1206,7 @@ pub fn fit_curve(
             Some(r) => (&r.x, &r.cov),
             None => (&xs, &cs),
         };
-        let mut prob = CurveProblem::new(
-            model,
-            px,
-            pcov,
-            full.clone(),
-            &free_idx,
-            ProblemBuffers {
-                f: f_buf,
-                jac_full: jac_full_buf,
-                jac_at: jac_at_buf,
-                scratch,
-                y: y_buf,
-                sqrt_w: w_buf,
-            },
-        );
+        let mut prob = CurveProblem::new(model, px, pcov, full.clone(), &free_idx, buffers!());
         prob.load(reps, &ys, &point_sqrt_w);
         let mut out = run_lm(&mut prob, p0, &bounds, &spec.lm, lm_ws)?;
         let reweight = matches!(
@@ -1327,21 +1326,7 @@ pub fn fit_curve(
         None => (&xs, &cs),
     };
     let rows = px.len();
-    let mut prob = CurveProblem::new(
-        model,
-        px,
-        pcov,
-        full.clone(),
-        &free_idx,
-        ProblemBuffers {
-            f: f_buf,
-            jac_full: jac_full_buf,
-            jac_at: jac_at_buf,
-            scratch,
-            y: y_buf,
-            sqrt_w: w_buf,
-        },
-    );
+    let mut prob = CurveProblem::new(model, px, pcov, full.clone(), &free_idx, buffers!());
     prob.load(reps, &ys, &sqrt_w_final);
     prob.set_free(&outcome.params);
     let best_full = prob.full.clone();
@@ -1483,21 +1468,7 @@ pub fn fit_curve(
             Some(&bounds)
         };
         // The profile counts degrees of freedom by residuals: solve over every point.
-        let mut prob = CurveProblem::new(
-            model,
-            &xs,
-            &cs,
-            full.clone(),
-            &free_idx,
-            ProblemBuffers {
-                f: f_buf,
-                jac_full: jac_full_buf,
-                jac_at: jac_at_buf,
-                scratch,
-                y: y_buf,
-                sqrt_w: w_buf,
-            },
-        );
+        let mut prob = CurveProblem::new(model, &xs, &cs, full.clone(), &free_idx, buffers!());
         prob.load(None, &ys, &sqrt_w_final);
         for k in 0..n_free {
             let j = free_idx[k];

@@ -22,7 +22,7 @@
 
 use crate::lm::{minimize, Bounds, LeastSquaresProblem, LmOptions, LmWorkspace, ParameterMask};
 use crate::model::{CurveModel, DerivedDef, XKind};
-use crate::stats::{self, ParameterStatistics, ProfileLimit, ProfileOptions};
+use crate::stats::{self, ParameterStatistics, ProfileLimit, ProfileOptions, StatsWorkspace};
 use ligand_expr::Expr;
 use serde::{Deserialize, Serialize, Serializer};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -441,9 +441,23 @@ pub struct FitWorkspace {
     /// Replicate means and summed weights for the self-starter.
     start_y: Vec<f64>,
     start_w: Vec<f64>,
-    /// The responses and square-root weights of the problem being solved.
+    /// The responses, square-root weights and full parameter vector of the problem being
+    /// solved.
     prob_y: Vec<f64>,
     prob_w: Vec<f64>,
+    prob_full: Vec<f64>,
+    /// The indices of the free parameters, the start (all parameters), the free parameters'
+    /// start and their bounds, and the best fit (all parameters).
+    free_idx: Vec<usize>,
+    full: Vec<f64>,
+    p_current: Vec<f64>,
+    bounds: Bounds,
+    best_full: Vec<f64>,
+    /// Statistics at the optimum, and their scratch memory.
+    stats: ParameterStatistics,
+    stats_ws: StatsWorkspace,
+    /// Group sums and counts for the replicates test.
+    group_sums: Vec<(f64, usize)>,
 }
 
 impl FitWorkspace {
@@ -672,6 +686,7 @@ struct ProblemBuffers<'a> {
     scratch: &'a mut Vec<f64>,
     y: &'a mut Vec<f64>,
     sqrt_w: &'a mut Vec<f64>,
+    full: &'a mut Vec<f64>,
 }
 
 /// The least-squares problem over the free parameters of one curve.
@@ -687,7 +702,7 @@ struct CurveProblem<'a> {
     /// means; 0 otherwise.
     offset: f64,
     /// Full parameter vector (fixed values in place).
-    full: Vec<f64>,
+    full: &'a mut Vec<f64>,
     free_idx: &'a [usize],
     /// Model values (length `n`) and full Jacobian (`n` by all parameters): workspace buffers.
     f: &'a mut Vec<f64>,
@@ -698,13 +713,29 @@ struct CurveProblem<'a> {
 }
 
 impl<'a> CurveProblem<'a> {
-    /// A problem on `x`, `y`, `cov` with its value buffers sized from the workspace's.
-    #[allow(clippy::too_many_arguments)]
+    /// A problem on `x`, `y`, `cov` from the parameters `start` (fixed values in place), in the
+    /// workspace's buffers.
     fn new(
         model: &'a dyn CurveModel,
         x: &'a [f64],
         cov: &'a [Vec<f64>],
-        full: Vec<f64>,
+        start: &[f64],
+        free_idx: &'a [usize],
+        buffers: ProblemBuffers<'a>,
+    ) -> Self {
+        let prob = Self::resume(model, x, cov, start, free_idx, buffers);
+        prob.jac_at.clear();
+        prob
+    }
+
+    /// [`new`](Self::new), keeping the model values and Jacobian that the buffers hold from the
+    /// last evaluation of a problem on the same model, `x` and `cov` (they are reused when the
+    /// parameters are the same).
+    fn resume(
+        model: &'a dyn CurveModel,
+        x: &'a [f64],
+        cov: &'a [Vec<f64>],
+        start: &[f64],
         free_idx: &'a [usize],
         buffers: ProblemBuffers<'a>,
     ) -> Self {
@@ -716,14 +747,19 @@ impl<'a> CurveProblem<'a> {
             scratch,
             y,
             sqrt_w,
+            full,
         } = buffers;
         y.clear();
         sqrt_w.clear();
-        f.clear();
-        f.resize(n, 0.0);
-        jac_full.clear();
-        jac_full.resize(n * full.len(), 0.0);
-        jac_at.clear();
+        full.clear();
+        full.extend_from_slice(start);
+        if f.len() != n || jac_full.len() != n * full.len() {
+            f.clear();
+            f.resize(n, 0.0);
+            jac_full.clear();
+            jac_full.resize(n * full.len(), 0.0);
+            jac_at.clear();
+        }
         CurveProblem {
             model,
             x,
@@ -747,13 +783,18 @@ impl<'a> CurveProblem<'a> {
         self.model.eval(
             self.x,
             self.cov,
-            &self.full,
+            self.full,
             self.f,
             Some(self.jac_full),
             self.scratch,
         );
         self.jac_at.clear();
-        self.jac_at.extend_from_slice(&self.full);
+        self.jac_at.extend_from_slice(self.full);
+    }
+
+    /// Whether the buffers hold the model at the current parameters.
+    fn evaluated(&self) -> bool {
+        self.jac_at[..] == self.full[..]
     }
 
     /// Loads the responses and per-point square-root weights (empty: unit weights) of one
@@ -798,7 +839,9 @@ impl LeastSquaresProblem for CurveProblem<'_> {
 
     fn residuals(&mut self, p: &[f64], r: &mut [f64]) -> bool {
         self.set_free(p);
-        self.evaluate();
+        if !self.evaluated() {
+            self.evaluate();
+        }
         let mut ok = true;
         if self.sqrt_w.is_empty() {
             for i in 0..self.x.len() {
@@ -821,7 +864,7 @@ impl LeastSquaresProblem for CurveProblem<'_> {
     fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool {
         self.set_free(p);
         let n = self.x.len();
-        if self.jac_at[..] != self.full[..] {
+        if !self.evaluated() {
             self.evaluate();
         }
         for (k, &j) in self.free_idx.iter().enumerate() {
@@ -1012,6 +1055,15 @@ pub fn fit_curve(
         start_w,
         prob_y: y_buf,
         prob_w: w_buf,
+        prob_full,
+        free_idx,
+        full,
+        p_current,
+        bounds,
+        best_full,
+        stats: st_buf,
+        stats_ws,
+        group_sums,
     } = ws;
     // The workspace buffers every curve problem below borrows (one problem at a time).
     macro_rules! buffers {
@@ -1023,6 +1075,7 @@ pub fn fit_curve(
                 scratch,
                 y: y_buf,
                 sqrt_w: w_buf,
+                full: prob_full,
             }
         };
     }
@@ -1056,9 +1109,9 @@ pub fn fit_curve(
         }
     }
     let n_par = resolved.names.len();
-    let free_idx: Vec<usize> = (0..n_par)
-        .filter(|j| resolved.fixed[*j].is_none())
-        .collect();
+    free_idx.clear();
+    free_idx.extend((0..n_par).filter(|j| resolved.fixed[*j].is_none()));
+    let free_idx: &[usize] = free_idx;
     let n_free = free_idx.len();
     if n_all < n_free {
         return FitReport::failed(
@@ -1091,20 +1144,22 @@ pub fn fit_curve(
     // Replicates of every point, and the self-starter on their means (the plateaus, the
     // midpoint and the slope that a self-starter reads off are those of the means anyway).
     let mut replicates_of_all = replicates.group(x, &data.cov, n_free);
+    // The unweighted means of every point (for the starter, and for the solve when it is
+    // unweighted) and their pure-error sum of squares.
+    let mut start_pe = 0.0;
     let auto = if replicates_of_all {
-        replicates.means(&data.y, &[], start_y, start_w);
+        start_pe = replicates.means(&data.y, &[], start_y, start_w);
         model.initial(&replicates.x, &replicates.cov, start_y)
     } else {
         model.initial(x, &data.cov, &data.y)
     };
-    let mut full: Vec<f64> = (0..n_par)
-        .map(|j| {
-            resolved.fixed[j]
-                .or(resolved.start[j])
-                .or_else(|| auto.get(j).copied())
-                .unwrap_or(1.0)
-        })
-        .collect();
+    full.clear();
+    full.extend((0..n_par).map(|j| {
+        resolved.fixed[j]
+            .or(resolved.start[j])
+            .or_else(|| auto.get(j).copied())
+            .unwrap_or(1.0)
+    }));
     for j in 0..n_par {
         if !full[j].is_finite() {
             full[j] = 1.0;
@@ -1123,23 +1178,30 @@ pub fn fit_curve(
             };
         }
     }
-    let bounds = Bounds::new(
-        free_idx.iter().map(|&j| resolved.lower[j]).collect(),
-        free_idx.iter().map(|&j| resolved.upper[j]).collect(),
-    );
+    let full: &[f64] = full;
+    bounds.lower.clear();
+    bounds
+        .lower
+        .extend(free_idx.iter().map(|&j| resolved.lower[j]));
+    bounds.upper.clear();
+    bounds
+        .upper
+        .extend(free_idx.iter().map(|&j| resolved.upper[j]));
+    let bounds: &Bounds = bounds;
 
     let mut messages: Vec<String> = Vec::new();
     let mut diagnostics = Diagnostics::default();
 
-    // Points in play (ROUT may remove some).
-    let mut keep: Vec<bool> = vec![true; n_all];
+    // Points in play (ROUT may remove some): empty means all.
+    let mut keep: Vec<bool> = Vec::new();
     let mut outcome: Option<RunOutcome> = None;
     let mut sqrt_w_final: Vec<f64> = Vec::new();
     let mut grouped_final = false;
 
     // Stage A: robust fit (for --robust, and as the first step of ROUT).
     let robust_stage = spec.robust || spec.outliers.is_some();
-    let mut p_current: Vec<f64> = free_idx.iter().map(|&j| full[j]).collect();
+    p_current.clear();
+    p_current.extend(free_idx.iter().map(|&j| full[j]));
 
     // The points in play: the data themselves unless ROUT removed some.
     type Points<'p> = (
@@ -1157,7 +1219,7 @@ pub fn fit_curve(
                 Cow::Borrowed(data.sd.as_deref().unwrap_or(&[])),
             );
         }
-        let idx: Vec<usize> = (0..n_all).filter(|i| keep[*i]).collect();
+        let idx: Vec<usize> = (0..n_all).filter(|&i| keep[i]).collect();
         let xs = idx.iter().map(|&i| x[i]).collect();
         let ys = idx.iter().map(|&i| data.y[i]).collect();
         let cs: Vec<Vec<f64>> = data
@@ -1194,7 +1256,9 @@ pub fn fit_curve(
             Vec::new()
         };
         let all_kept = keep.iter().all(|k| *k);
-        let grouped = if all_kept && replicates_of_all {
+        // The groups of every point, whose unweighted means the starter formed.
+        let start_means = all_kept && replicates_of_all;
+        let grouped = if start_means {
             true
         } else {
             replicates_of_all = false;
@@ -1206,9 +1270,16 @@ pub fn fit_curve(
             Some(r) => (&r.x, &r.cov),
             None => (&xs, &cs),
         };
-        let mut prob = CurveProblem::new(model, px, pcov, full.clone(), &free_idx, buffers!());
-        prob.load(reps, &ys, &point_sqrt_w);
-        let mut out = run_lm(&mut prob, p0, &bounds, &spec.lm, lm_ws)?;
+        let mut prob = CurveProblem::new(model, px, pcov, full, free_idx, buffers!());
+        if grouped && start_means && point_sqrt_w.is_empty() {
+            // The unweighted means of every point, formed for the starter.
+            prob.y.extend_from_slice(start_y);
+            prob.sqrt_w.extend_from_slice(start_w);
+            prob.offset = start_pe;
+        } else {
+            prob.load(reps, &ys, &point_sqrt_w);
+        }
+        let mut out = run_lm(&mut prob, p0, bounds, &spec.lm, lm_ws)?;
         let reweight = matches!(
             weighting,
             Weighting::InverseY2 | Weighting::InverseY | Weighting::Poisson
@@ -1217,7 +1288,7 @@ pub fn fit_curve(
             let mut converged = false;
             for _round in 0..50 {
                 prob.set_free(&out.params);
-                let full_now = prob.full.clone();
+                let full_now = prob.full.to_vec();
                 let f_rows = prob.predict(&full_now);
                 let f: Vec<f64> = match reps {
                     Some(r) => r.of_point.iter().map(|&g| f_rows[g]).collect(),
@@ -1242,7 +1313,7 @@ pub fn fit_curve(
                     })
                     .collect();
                 prob.load(reps, &ys, &point_sqrt_w);
-                let next = run_lm(&mut prob, &out.params, &bounds, &spec.lm, lm_ws)?;
+                let next = run_lm(&mut prob, &out.params, bounds, &spec.lm, lm_ws)?;
                 let change = next
                     .params
                     .iter()
@@ -1263,9 +1334,10 @@ pub fn fit_curve(
     };
 
     if robust_stage {
-        match fit_once(&keep, &p_current, Weighting::None, true, &mut messages) {
+        match fit_once(&keep, p_current, Weighting::None, true, &mut messages) {
             Ok((o, w, g)) => {
-                p_current = o.params.clone();
+                p_current.clear();
+                p_current.extend_from_slice(&o.params);
                 if spec.robust && spec.outliers.is_none() {
                     sqrt_w_final = w;
                     grouped_final = g;
@@ -1276,13 +1348,14 @@ pub fn fit_curve(
         }
         if let Some(q) = spec.outliers {
             // Residuals of the robust fit, unweighted.
-            let mut full_now = full.clone();
+            let mut full_now = full.to_vec();
             for (k, &j) in free_idx.iter().enumerate() {
                 full_now[j] = p_current[k];
             }
             let mut f = vec![0.0; n_all];
             model.eval(x, &data.cov, &full_now, &mut f, None, &mut Vec::new());
             let resid: Vec<f64> = data.y.iter().zip(&f).map(|(y, f)| y - f).collect();
+            keep = vec![true; n_all];
             for i in rout_outliers(&resid, n_free, q / 100.0) {
                 keep[i] = false;
                 diagnostics
@@ -1305,7 +1378,7 @@ pub fn fit_curve(
         }
     }
     if outcome.is_none() {
-        match fit_once(&keep, &p_current, spec.weighting, false, &mut messages) {
+        match fit_once(&keep, p_current, spec.weighting, false, &mut messages) {
             Ok((o, w, g)) => {
                 sqrt_w_final = w;
                 grouped_final = g;
@@ -1326,10 +1399,21 @@ pub fn fit_curve(
         None => (&xs, &cs),
     };
     let rows = px.len();
-    let mut prob = CurveProblem::new(model, px, pcov, full.clone(), &free_idx, buffers!());
-    prob.load(reps, &ys, &sqrt_w_final);
+    // The same model, x and covariates as the last solve: the model values and Jacobian at its
+    // last point are still in the buffers, and that point is usually the optimum.
+    let mut prob = CurveProblem::resume(model, px, pcov, full, free_idx, buffers!());
+    let unit_means = keep.is_empty() && sqrt_w_final.is_empty();
+    if grouped_final && unit_means {
+        prob.y.extend_from_slice(start_y);
+        prob.sqrt_w.extend_from_slice(start_w);
+        prob.offset = start_pe;
+    } else {
+        prob.load(reps, &ys, &sqrt_w_final);
+    }
     prob.set_free(&outcome.params);
-    let best_full = prob.full.clone();
+    best_full.clear();
+    best_full.extend_from_slice(prob.full);
+    let best_full: &[f64] = best_full;
     r_buf.clear();
     r_buf.resize(rows, 0.0);
     jac_buf.clear();
@@ -1351,10 +1435,9 @@ pub fn fit_curve(
         None => r_buf,
     };
     let jac: &[f64] = jac_buf;
-    drop(prob);
     diagnostics.iterations = outcome.iterations;
     diagnostics.evaluations = outcome.evaluations;
-    diagnostics.termination = format!("{:?}", outcome.termination);
+    diagnostics.termination = outcome.termination.name().to_string();
     if !finite || !rss.is_finite() {
         return FitReport::failed(
             model.id(),
@@ -1375,8 +1458,11 @@ pub fn fit_curve(
             FitStatus::Failed
         };
 
-    let st = if df > 0 {
-        ParameterStatistics::from_jacobian_rows(jac, rows, n_free, df, rss).ok()
+    let st: Option<&ParameterStatistics> = if df > 0 {
+        st_buf
+            .compute_rows(jac, rows, n_free, df, rss, stats_ws)
+            .ok()
+            .map(|()| &*st_buf)
     } else {
         messages
             .push("as many parameters as points: no degrees of freedom, no standard errors".into());
@@ -1384,9 +1470,7 @@ pub fn fit_curve(
     };
     // Poisson regression: dispersion fixed at 1.
     let se_scale = if spec.weighting == Weighting::Poisson {
-        st.as_ref()
-            .map(|s| 1.0 / s.residual_variance.sqrt())
-            .unwrap_or(1.0)
+        st.map(|s| 1.0 / s.residual_variance.sqrt()).unwrap_or(1.0)
     } else {
         1.0
     };
@@ -1401,7 +1485,7 @@ pub fn fit_curve(
     for j in 0..n_par {
         let fixed = resolved.fixed[j].is_some();
         let k = free_idx.iter().position(|&f| f == j);
-        let se = match (k, &st) {
+        let se = match (k, st) {
             (Some(k), Some(s)) if !s.ambiguous[k] => s.standard_errors[k].map(|v| v * se_scale),
             _ => None,
         };
@@ -1424,7 +1508,7 @@ pub fn fit_curve(
             fixed,
         });
     }
-    if let Some(s) = &st {
+    if let Some(s) = st {
         for (k, &j) in free_idx.iter().enumerate() {
             diagnostics
                 .dependency
@@ -1465,10 +1549,10 @@ pub fn fit_curve(
         let b = if bounds.is_unbounded() {
             None
         } else {
-            Some(&bounds)
+            Some(bounds)
         };
         // The profile counts degrees of freedom by residuals: solve over every point.
-        let mut prob = CurveProblem::new(model, &xs, &cs, full.clone(), &free_idx, buffers!());
+        let mut prob = CurveProblem::new(model, &xs, &cs, full, free_idx, buffers!());
         prob.load(None, &ys, &sqrt_w_final);
         for k in 0..n_free {
             let j = free_idx[k];
@@ -1534,7 +1618,7 @@ pub fn fit_curve(
         let entry = derivative_entry(derivatives, d);
         // Delta-method standard error over the free parameters.
         let mut se = None;
-        if let Some(s) = &st {
+        if let Some(s) = st {
             if let Some(cov) = &s.covariance {
                 grads.clear();
                 grads.extend(free_idx.iter().map(|&j| {
@@ -1611,10 +1695,17 @@ pub fn fit_curve(
     };
     let aicc = stats::aicc(rss, n, n_free).ok();
     // Runs test on residuals ordered by x.
-    // (Ties in x keep their order, as a stable sort would.)
-    order.clear();
-    order.extend(0..n);
-    order.sort_unstable_by(|&a, &b| xs[a].total_cmp(&xs[b]).then(a.cmp(&b)));
+    // (Ties in x keep their order, as a stable sort would; the replicate groups have that
+    // order already.)
+    let order: &[usize] = match reps {
+        Some(reps) => &reps.order,
+        None => {
+            order.clear();
+            order.extend(0..n);
+            order.sort_unstable_by(|&a, &b| xs[a].total_cmp(&xs[b]).then(a.cmp(&b)));
+            order
+        }
+    };
     sorted_r.clear();
     sorted_r.extend(order.iter().map(|&i| r[i]));
     let (n_positive, n_negative, n_runs) = count_runs(sorted_r);
@@ -1641,23 +1732,29 @@ pub fn fit_curve(
         diagnostics.runs_test_p = Some(p);
         diagnostics.runs = Some(n_runs);
     }
-    // Replicate groups as `stats::replicate_groups` labels them (by first appearance), in
-    // reused buffers.
-    groups.clear();
-    seen.clear();
-    for &v in xs.iter() {
-        let g = match seen.iter().position(|&s| s == v) {
-            Some(g) => g,
-            None => {
-                seen.push(v);
-                seen.len() - 1
+    // Replicate groups: points of equal x. Without covariates those are the groups of the
+    // solve; otherwise labelled as `stats::replicate_groups` labels them (by first appearance).
+    // The test does not depend on the labels.
+    let (groups, n_groups): (&[usize], usize) = match reps {
+        Some(reps) if cs.is_empty() => (&reps.of_point, reps.x.len()),
+        _ => {
+            groups.clear();
+            seen.clear();
+            for &v in xs.iter() {
+                let g = match seen.iter().position(|&s| s == v) {
+                    Some(g) => g,
+                    None => {
+                        seen.push(v);
+                        seen.len() - 1
+                    }
+                };
+                groups.push(g);
             }
-        };
-        groups.push(g);
-    }
-    let n_groups = seen.len();
+            (groups, seen.len())
+        }
+    };
     if n_groups < n && n_groups > n_free {
-        if let Ok(rt) = stats::replicates_test(r, groups, n_free) {
+        if let Ok(rt) = stats::replicates_test_in(r, groups, n_free, group_sums) {
             diagnostics.replicates_test_p = Some(rt.p_value);
             diagnostics.replicates_test_f = Some(rt.f);
         }

@@ -414,6 +414,56 @@ mod tests {
         }
     }
 
+    /// Checks `Q^T (A P) = R` for a factorisation of `a0` and returns the pivots and `R`'s
+    /// diagonal.
+    fn factor_and_check(m: usize, n: usize, a0: &[f64]) -> (Vec<usize>, Vec<f64>) {
+        let mut a = a0.to_vec();
+        let (mut ipvt, mut rdiag, mut acnorm, mut wa) =
+            (vec![0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        qr_factor_pivoted(m, n, &mut a, &mut ipvt, &mut rdiag, &mut acnorm, &mut wa);
+        let scale = acnorm.iter().cloned().fold(0.0, f64::max);
+        for j in 0..n {
+            let exact = enorm(&a0[j * m..(j + 1) * m]);
+            assert!((acnorm[j] - exact).abs() <= 1e-14 * exact);
+            let mut col = a0[ipvt[j] * m..(ipvt[j] + 1) * m].to_vec();
+            apply_qt(m, n, &a, &mut col);
+            for i in 0..m {
+                let expected = match i.cmp(&j) {
+                    std::cmp::Ordering::Less => a[i + j * m],
+                    std::cmp::Ordering::Equal => rdiag[j],
+                    std::cmp::Ordering::Greater => 0.0,
+                };
+                assert!(
+                    (col[i] - expected).abs() <= 1e-13 * scale,
+                    "(Q^T A P)[{i},{j}] = {:e}, expected {expected:e}",
+                    col[i]
+                );
+            }
+        }
+        (ipvt, rdiag)
+    }
+
+    #[test]
+    fn extreme_and_zero_columns_factorise() {
+        // Squares of 1e200 overflow and of 1e-200 underflow: the factorisation must still hold.
+        let (m, n) = (5, 3);
+        let mut a0 = vec![0.0; m * n];
+        for i in 0..m {
+            a0[i] = 1e200 * (1.0 + i as f64);
+            a0[i + m] = 1e-200 * ((i * i) as f64 - 3.0);
+            a0[i + 2 * m] = (i as f64).cos();
+        }
+        let (ipvt, rdiag) = factor_and_check(m, n, &a0);
+        assert_eq!(ipvt[0], 0);
+        assert!((rdiag[0].abs() / (1e200 * 55f64.sqrt()) - 1.0).abs() < 1e-14);
+        // A zero column is factorised as a zero diagonal, last.
+        let mut z = vec![0.0; 4 * 2];
+        z[4..].copy_from_slice(&[1.0, 2.0, 3.0, 4.0]);
+        let (ipvt, rdiag) = factor_and_check(4, 2, &z);
+        assert_eq!(ipvt, vec![1, 0]);
+        assert_eq!(rdiag[1], 0.0);
+    }
+
     #[test]
     fn damped_solve_matches_normal_equations() {
         let m = 6;

@@ -246,7 +246,7 @@ impl LmOptions {
 /// assert_eq!(b.project(0, -3.0), 0.0);
 /// assert_eq!(b.project(1, -3.0), -3.0);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Bounds {
     /// Lower bounds, one per parameter.
     pub lower: Vec<f64>,
@@ -342,6 +342,28 @@ pub enum Termination {
 }
 
 impl Termination {
+    /// The variant's name, as `Debug` prints it (and as reports carry it).
+    ///
+    /// ```
+    /// use ligand_fit::lm::Termination;
+    /// let t = Termination::SumOfSquaresConverged;
+    /// assert_eq!(t.name(), format!("{t:?}"));
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Termination::SumOfSquaresConverged => "SumOfSquaresConverged",
+            Termination::ParametersConverged => "ParametersConverged",
+            Termination::SumOfSquaresAndParametersConverged => "SumOfSquaresAndParametersConverged",
+            Termination::GradientConverged => "GradientConverged",
+            Termination::MaxFunctionEvaluations => "MaxFunctionEvaluations",
+            Termination::MaxIterations => "MaxIterations",
+            Termination::FtolTooSmall => "FtolTooSmall",
+            Termination::XtolTooSmall => "XtolTooSmall",
+            Termination::GtolTooSmall => "GtolTooSmall",
+            Termination::NonFiniteJacobian => "NonFiniteJacobian",
+        }
+    }
+
     /// Whether a convergence test was met (MINPACK `info` 1 to 4).
     pub fn is_converged(self) -> bool {
         matches!(
@@ -1518,6 +1540,24 @@ mod tests {
         .unwrap();
         assert_eq!(reduced.expand(&fit.params)[0], 0.5);
         assert!((fit.params[0] - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn termination_names_are_their_debug_names() {
+        for t in [
+            Termination::SumOfSquaresConverged,
+            Termination::ParametersConverged,
+            Termination::SumOfSquaresAndParametersConverged,
+            Termination::GradientConverged,
+            Termination::MaxFunctionEvaluations,
+            Termination::MaxIterations,
+            Termination::FtolTooSmall,
+            Termination::XtolTooSmall,
+            Termination::GtolTooSmall,
+            Termination::NonFiniteJacobian,
+        ] {
+            assert_eq!(t.name(), format!("{t:?}"));
+        }
     }
 
     #[test]

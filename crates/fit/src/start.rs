@@ -49,23 +49,48 @@ pub fn mean_by_x(x: &[f64], y: &[f64]) -> Vec<(f64, f64)> {
 /// Summarises a sigmoid. Works on rising and falling data and on flat data
 /// (then `slope` is 0 and `mid_x` the middle of the x range).
 pub fn sigmoid(x: &[f64], y: &[f64]) -> Sigmoid {
-    let m = mean_by_x(x, y);
-    if m.is_empty() {
+    // Data that are their own means already (finite, x strictly increasing, as replicate means
+    // are) need no copy.
+    let own_means = x.len() == y.len()
+        && x.windows(2).all(|w| w[0] < w[1])
+        && x.iter().chain(y).all(|v| v.is_finite());
+    if own_means {
+        sigmoid_of_means(x.iter().copied().zip(y.iter().copied()))
+    } else {
+        sigmoid_of_means(mean_by_x(x, y).into_iter())
+    }
+}
+
+/// [`sigmoid`] of mean responses at distinct `x`, in increasing order of `x`.
+fn sigmoid_of_means<I>(points: I) -> Sigmoid
+where
+    I: Iterator<Item = (f64, f64)> + Clone,
+{
+    let m = points;
+    let mut first = None;
+    let mut last = (0.0, 0.0);
+    let mut len = 0usize;
+    for p in m.clone() {
+        first.get_or_insert(p);
+        last = p;
+        len += 1;
+    }
+    let Some(first) = first else {
         return Sigmoid {
             bottom: 0.0,
             top: 1.0,
             mid_x: 0.0,
             slope: 1.0,
         };
-    }
+    };
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &(_, v) in &m {
+    for (_, v) in m.clone() {
         lo = lo.min(v);
         hi = hi.max(v);
     }
-    let x_mid_range = 0.5 * (m[0].0 + m[m.len() - 1].0);
+    let x_mid_range = 0.5 * (first.0 + last.0);
     let range = hi - lo;
-    if m.len() < 2 || range <= 0.0 || !range.is_finite() {
+    if len < 2 || range <= 0.0 || !range.is_finite() {
         return Sigmoid {
             bottom: lo,
             top: if hi > lo { hi } else { lo + 1.0 },
@@ -74,15 +99,17 @@ pub fn sigmoid(x: &[f64], y: &[f64]) -> Sigmoid {
         };
     }
     // Direction from the ends of the curve.
-    let rising = m[m.len() - 1].1 >= m[0].1;
+    let rising = last.1 >= first.1;
     let half = 0.5 * (lo + hi);
     let mut mid_x = x_mid_range;
-    for w in m.windows(2) {
-        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+    let mut prev = first;
+    for (x1, y1) in m.clone().skip(1) {
+        let (x0, y0) = prev;
         if (y0 - half) * (y1 - half) <= 0.0 && y0 != y1 {
             mid_x = x0 + (half - y0) * (x1 - x0) / (y1 - y0);
             break;
         }
+        prev = (x1, y1);
     }
     // Logit regression through the points between 10 % and 90 % of the
     // range, where the logit is nearly linear and barely depends on the
@@ -91,11 +118,11 @@ pub fn sigmoid(x: &[f64], y: &[f64]) -> Sigmoid {
     let b = lo - 0.02 * range;
     let t = hi + 0.02 * range;
     let inner = m
-        .iter()
+        .clone()
         .filter(|(_, y)| (0.1..=0.9).contains(&((y - lo) / range)))
         .count();
     let (mut sx, mut sy, mut sxx, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(xi, yi) in &m {
+    for (xi, yi) in m {
         let f = (yi - lo) / range;
         if inner >= 2 && !(0.1..=0.9).contains(&f) {
             continue;

@@ -558,8 +558,8 @@ fn compare(
 ) -> Comparison {
     let mut c = Comparison {
         group,
-        model: a.model.clone(),
-        alternative: b.model.clone(),
+        model: a.model.to_string(),
+        alternative: b.model.to_string(),
         f: None,
         p_value: None,
         df_numerator: None,
@@ -604,9 +604,9 @@ fn compare(
         let w = stats::akaike_weights(&[x, y]);
         c.probability_alternative = Some(w[1]);
         c.preferred = Some(if w[1] > 0.5 {
-            b.model.clone()
+            b.model.to_string()
         } else {
-            a.model.clone()
+            a.model.to_string()
         });
     }
     // With an F test, the verdict follows the test at 0.05.
@@ -614,9 +614,9 @@ fn compare(
         let complex = if simple_is_a { &b.model } else { &a.model };
         let simple = if simple_is_a { &a.model } else { &b.model };
         c.preferred = Some(if p < 0.05 {
-            complex.clone()
+            complex.to_string()
         } else {
-            simple.clone()
+            simple.to_string()
         });
     }
     c

@@ -27,6 +27,7 @@ use ligand_expr::Expr;
 use serde::{Deserialize, Serialize, Serializer};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// One curve's data. `x` as given in the file; `cov[c][i]` is covariate `c`
 /// at point `i`; `lines` are the source lines of the points (for messages).
@@ -189,6 +190,9 @@ pub struct Resolved {
     pub upper: Vec<f64>,
     /// The settings resolved.
     pub spec: FitSpec,
+    /// The names and the model id as reports carry them (shared, not copied per report).
+    shared_names: Vec<Arc<str>>,
+    model_id: Arc<str>,
 }
 
 impl FitSpec {
@@ -247,6 +251,8 @@ impl FitSpec {
             return Err(SpecError::AllFixed);
         }
         Ok(Resolved {
+            shared_names: names.iter().map(|n| Arc::from(n.as_str())).collect(),
+            model_id: Arc::from(model.id()),
             names,
             start,
             fixed,
@@ -274,8 +280,8 @@ pub enum FitStatus {
 /// A parameter (or derived quantity) in a report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParamReport {
-    /// Name.
-    pub name: String,
+    /// Name (shared between the reports of a batch).
+    pub name: Arc<str>,
     /// Best-fit value.
     pub estimate: f64,
     /// Asymptotic standard error (absent when not determined).
@@ -302,17 +308,17 @@ pub struct Diagnostics {
     /// Source lines of points removed as outliers (ROUT).
     pub outlier_lines: Vec<usize>,
     /// Parameters the data do not determine.
-    pub ambiguous: Vec<String>,
+    pub ambiguous: Vec<Arc<str>>,
     /// Parameters that ended on a bound.
-    pub at_bound: Vec<String>,
+    pub at_bound: Vec<Arc<str>>,
     /// Dependency (Prism) per free parameter.
-    pub dependency: Vec<(String, f64)>,
+    pub dependency: Vec<(Arc<str>, f64)>,
     /// Accepted solver steps.
     pub iterations: usize,
     /// Model evaluations.
     pub evaluations: usize,
-    /// Why the solver stopped.
-    pub termination: String,
+    /// Why the solver stopped (a [`Termination`](crate::lm::Termination) name).
+    pub termination: Cow<'static, str>,
 }
 
 /// The report of one fit, in the shape of `ligand fit --format json`.
@@ -322,7 +328,7 @@ pub struct FitReport {
     /// Group column values, or none for a single curve.
     pub group: Option<Vec<(String, String)>>,
     /// The model id.
-    pub model: String,
+    pub model: Arc<str>,
     /// Outcome class.
     pub status: FitStatus,
     /// Fitted (and fixed) parameters.
@@ -369,7 +375,7 @@ impl FitReport {
     pub fn failed(model: &str, n: usize, message: String) -> FitReport {
         FitReport {
             group: None,
-            model: model.to_string(),
+            model: Arc::from(model),
             status: FitStatus::Failed,
             parameters: Vec::new(),
             derived: Vec::new(),
@@ -389,7 +395,7 @@ impl FitReport {
         self.parameters
             .iter()
             .chain(&self.derived)
-            .find(|p| p.name == name)
+            .find(|p| &*p.name == name)
             .map(|p| p.estimate)
     }
 
@@ -398,7 +404,7 @@ impl FitReport {
         self.parameters
             .iter()
             .chain(&self.derived)
-            .find(|p| p.name == name)
+            .find(|p| &*p.name == name)
     }
 }
 
@@ -636,6 +642,8 @@ fn t_critical(cache: &mut Vec<(f64, usize, f64)>, level: f64, df: usize) -> f64 
 /// A derived quantity's expression, its free variables and its derivatives by parameter name
 /// (`None` where differentiation failed).
 struct DerivativeCache {
+    /// The quantity's name, as reports carry it.
+    name: Arc<str>,
     expr: Expr,
     vars: Vec<String>,
     derivatives: Vec<(String, Option<Expr>)>,
@@ -646,13 +654,17 @@ fn derivative_entry<'c>(
     cache: &'c mut Vec<DerivativeCache>,
     d: &DerivedDef,
 ) -> &'c mut DerivativeCache {
-    let k = match cache.iter().position(|c| c.expr == d.expr) {
+    let k = match cache
+        .iter()
+        .position(|c| c.expr == d.expr && *c.name == *d.name)
+    {
         Some(k) => k,
         None => {
             if cache.len() >= 64 {
                 cache.clear();
             }
             cache.push(DerivativeCache {
+                name: Arc::from(d.name.as_str()),
                 expr: d.expr.clone(),
                 vars: d.expr.free_vars(),
                 derivatives: Vec::new(),
@@ -1437,7 +1449,7 @@ pub fn fit_curve(
     let jac: &[f64] = jac_buf;
     diagnostics.iterations = outcome.iterations;
     diagnostics.evaluations = outcome.evaluations;
-    diagnostics.termination = outcome.termination.name().to_string();
+    diagnostics.termination = Cow::Borrowed(outcome.termination.name());
     if !finite || !rss.is_finite() {
         return FitReport::failed(
             model.id(),
@@ -1500,7 +1512,7 @@ pub fn fit_curve(
             _ => (None, None),
         };
         parameters.push(ParamReport {
-            name: resolved.names[j].clone(),
+            name: resolved.shared_names[j].clone(),
             estimate: best_full[j],
             std_error: se,
             ci_low: lo,
@@ -1512,9 +1524,9 @@ pub fn fit_curve(
         for (k, &j) in free_idx.iter().enumerate() {
             diagnostics
                 .dependency
-                .push((resolved.names[j].clone(), s.dependency[k]));
+                .push((resolved.shared_names[j].clone(), s.dependency[k]));
             if s.ambiguous[k] {
-                diagnostics.ambiguous.push(resolved.names[j].clone());
+                diagnostics.ambiguous.push(resolved.shared_names[j].clone());
             }
         }
         if !diagnostics.ambiguous.is_empty() && status == FitStatus::Converged {
@@ -1528,7 +1540,7 @@ pub fn fit_curve(
     for (k, &j) in free_idx.iter().enumerate() {
         let v = outcome.params[k];
         if v == bounds.lower[k] || v == bounds.upper[k] {
-            diagnostics.at_bound.push(resolved.names[j].clone());
+            diagnostics.at_bound.push(resolved.shared_names[j].clone());
         }
     }
     if !diagnostics.at_bound.is_empty() {
@@ -1674,7 +1686,7 @@ pub fn fit_curve(
             }
         }
         derived.push(ParamReport {
-            name: d.name.clone(),
+            name: entry.name.clone(),
             estimate: value,
             std_error: se,
             ci_low: lo,
@@ -1762,7 +1774,11 @@ pub fn fit_curve(
 
     FitReport {
         group: None,
-        model: model.id().to_string(),
+        model: if *resolved.model_id == *model.id() {
+            resolved.model_id.clone()
+        } else {
+            Arc::from(model.id())
+        },
         status,
         parameters,
         derived,

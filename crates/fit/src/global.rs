@@ -320,7 +320,7 @@ pub fn fit_global(
                 _ => (None, None),
             };
             params.push(ParamReport {
-                name: names[j].clone(),
+                name: names[j].as_str().into(),
                 estimate: est,
                 std_error: se,
                 ci_low: lo,
@@ -356,7 +356,7 @@ pub fn fit_global(
                 }
             }
             derived.push(ParamReport {
-                name: d.name.clone(),
+                name: d.name.as_str().into(),
                 estimate: value,
                 std_error: None,
                 ci_low: lo,
@@ -374,7 +374,7 @@ pub fn fit_global(
         }
         reports.push(FitReport {
             group: None,
-            model: model.id().to_string(),
+            model: model.id().into(),
             status,
             parameters: params,
             derived,
@@ -391,7 +391,7 @@ pub fn fit_global(
             diagnostics: Diagnostics {
                 iterations: result.n_iter,
                 evaluations: result.n_fev,
-                termination: format!("{:?}", result.termination),
+                termination: result.termination.name().into(),
                 ..Diagnostics::default()
             },
             messages,

@@ -538,7 +538,10 @@ fn fixed_bounded_and_started_parameters() {
             && r.parameters[0].std_error.is_none()
     );
     assert_eq!(r.value("hill"), Some(0.9));
-    assert_eq!(r.diagnostics.at_bound, vec!["hill".to_string()]);
+    assert_eq!(
+        r.diagnostics.at_bound,
+        vec![std::sync::Arc::<str>::from("hill")]
+    );
 }
 
 mod bad_input {

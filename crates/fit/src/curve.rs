@@ -23,7 +23,7 @@
 use crate::lm::{minimize, Bounds, LeastSquaresProblem, LmOptions, LmWorkspace, ParameterMask};
 use crate::model::{CurveModel, DerivedDef, XKind};
 use crate::stats::{self, ParameterStatistics, ProfileLimit, ProfileOptions, StatsWorkspace};
-use ligand_expr::Expr;
+use ligand_expr::{Compiler, Expr, Program};
 use serde::{Deserialize, Serialize, Serializer};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::borrow::Cow;
@@ -523,6 +523,19 @@ impl Replicates {
         }
         self.cov.resize_with(cov.len(), Vec::new);
         self.cov.truncate(cov.len());
+        if cov.is_empty() {
+            // Groups are runs of equal x in the sorted order.
+            let mut last = f64::NAN;
+            for &i in &self.order {
+                if self.x.is_empty() || x[i] != last {
+                    last = x[i];
+                    self.x.push(last);
+                    self.first.push(i);
+                }
+                self.of_point[i] = self.x.len() - 1;
+            }
+            return self.x.len() < n && self.x.len() >= min_groups.max(1);
+        }
         let same_cov = |a: usize, b: usize| cov.iter().all(|c| c[a] == c[b]);
         let mut run_start = 0; // first group of the current run of equal x
         for k in 0..n {
@@ -647,6 +660,8 @@ struct DerivativeCache {
     expr: Expr,
     vars: Vec<String>,
     derivatives: Vec<(String, Option<Expr>)>,
+    /// The quantity compiled for the parameter names it holds (`None` inside: not compilable).
+    compiled: Option<(Vec<String>, Option<CompiledDerived>)>,
 }
 
 /// The cache entry of `d` (found by comparing expressions, added when missing).
@@ -668,6 +683,7 @@ fn derivative_entry<'c>(
                 expr: d.expr.clone(),
                 vars: d.expr.free_vars(),
                 derivatives: Vec::new(),
+                compiled: None,
             });
             cache.len() - 1
         }
@@ -675,7 +691,57 @@ fn derivative_entry<'c>(
     &mut cache[k]
 }
 
+/// A derived quantity and its derivatives by every model parameter, compiled over the
+/// parameters (in the model's order) as the program's inputs: output 0 is the value, output
+/// `1 + j` the derivative by parameter `j`.
+struct CompiledDerived {
+    program: Program,
+    slots: Vec<f64>,
+}
+
+impl CompiledDerived {
+    /// Compiles `expr` and its gradient over `names`; `None` when the expression uses a name
+    /// that is not a parameter, cannot be differentiated or compiled (the interpreter then
+    /// takes it, with the same outcome).
+    fn new(expr: &Expr, names: &[String]) -> Option<Self> {
+        let mut c = Compiler::new(names);
+        c.add(expr).ok()?;
+        for name in names {
+            c.add(&expr.diff(name).ok()?).ok()?;
+        }
+        let program = c.finish();
+        let slots = program.new_slots();
+        Some(CompiledDerived { program, slots })
+    }
+
+    /// Runs the program at the parameters `full`.
+    fn run(&mut self, full: &[f64]) {
+        self.slots[..full.len()].copy_from_slice(full);
+        self.program.run(&mut self.slots);
+    }
+
+    /// The value at `full` with parameter `j` replaced by `v`.
+    fn value_with(&mut self, full: &[f64], j: usize, v: f64) -> f64 {
+        self.run(full);
+        self.slots[j] = v;
+        self.program.run(&mut self.slots);
+        self.program.output(&self.slots, 0)
+    }
+}
+
 impl DerivativeCache {
+    /// The quantity compiled over the parameters `names` (compiled on first use for them).
+    fn compiled(&mut self, names: &[String]) -> Option<&mut CompiledDerived> {
+        let stale = match &self.compiled {
+            Some((for_names, _)) => for_names[..] != names[..],
+            None => true,
+        };
+        if stale {
+            self.compiled = Some((names.to_vec(), CompiledDerived::new(&self.expr, names)));
+        }
+        self.compiled.as_mut().and_then(|(_, c)| c.as_mut())
+    }
+
     /// The derivative with respect to `name`, differentiating on first use.
     fn derivative(&mut self, name: &str) -> Option<&Expr> {
         let k = match self.derivatives.iter().position(|(n, _)| n == name) {
@@ -1623,15 +1689,19 @@ pub fn fit_curve(
     };
     let mut derived = Vec::new();
     for d in model.derived() {
-        let Ok(value) = d.expr.eval(&lookup) else {
-            continue;
-        };
-        // The expression's variables and derivatives, computed once per batch.
+        // The expression's variables and derivatives, computed (and compiled) once per batch.
         let entry = derivative_entry(derivatives, d);
-        // Delta-method standard error over the free parameters.
-        let mut se = None;
-        if let Some(s) = st {
-            if let Some(cov) = &s.covariance {
+        let value = match entry.compiled(&resolved.names) {
+            Some(c) => {
+                c.run(best_full);
+                grads.clear();
+                grads.extend(free_idx.iter().map(|&j| c.program.output(&c.slots, 1 + j)));
+                c.program.output(&c.slots, 0)
+            }
+            None => {
+                let Ok(value) = d.expr.eval(&lookup) else {
+                    continue;
+                };
                 grads.clear();
                 grads.extend(free_idx.iter().map(|&j| {
                     entry
@@ -1639,6 +1709,13 @@ pub fn fit_curve(
                         .and_then(|g| g.eval(&lookup).ok())
                         .unwrap_or(f64::NAN)
                 }));
+                value
+            }
+        };
+        // Delta-method standard error over the free parameters.
+        let mut se = None;
+        if let Some(s) = st {
+            if let Some(cov) = &s.covariance {
                 let mut var = 0.0;
                 for a in 0..n_free {
                     for b in 0..n_free {
@@ -1663,8 +1740,10 @@ pub fn fit_curve(
         let (mut lo, mut hi) = (None, None);
         if let Some(j) = single {
             if let (Some(a), Some(b)) = (parameters[j].ci_low, parameters[j].ci_high) {
-                let at = |v: f64| {
-                    d.expr
+                let mut at = |v: f64| match entry.compiled(&resolved.names) {
+                    Some(c) => Some(c.value_with(best_full, j, v)),
+                    None => d
+                        .expr
                         .eval(&|n| {
                             if n == resolved.names[j] {
                                 Some(v)
@@ -1672,7 +1751,7 @@ pub fn fit_curve(
                                 lookup(n)
                             }
                         })
-                        .ok()
+                        .ok(),
                 };
                 if let (Some(fa), Some(fb)) = (at(a), at(b)) {
                     lo = Some(fa.min(fb));
@@ -1790,5 +1869,58 @@ pub fn fit_curve(
         aicc,
         diagnostics,
         messages,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_derived_quantities_match_the_interpreter() {
+        let names: Vec<String> = ["bottom", "top", "logec50", "hill", "f"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let full = [2.0, 98.0, -7.3, 1.2, 80.0];
+        let lookup = |n: &str| names.iter().position(|p| p == n).map(|j| full[j]);
+        for text in [
+            "10^logec50",
+            "logec50 - log10(f / (100 - f)) / hill",
+            "(top - bottom) * hill / 4 * ln(10)",
+            "if(hill > 0, top, bottom)",
+        ] {
+            let e = ligand_expr::parse(text).unwrap();
+            let mut c = CompiledDerived::new(&e, &names).expect(text);
+            c.run(&full);
+            let v = e.eval(&lookup).unwrap();
+            let got = c.program.output(&c.slots, 0);
+            // The compiler takes b^x as exp(x ln b), whose rounding error is |x ln b| epsilon
+            // relative (17 epsilon at logec50 = -7.3) where powf is within one.
+            assert!((got - v).abs() <= 1e-14 * v.abs(), "{text}: {got} vs {v}");
+            for (j, name) in names.iter().enumerate() {
+                let d = e.diff(name).unwrap().eval(&lookup).unwrap();
+                let got = c.program.output(&c.slots, 1 + j);
+                assert!(
+                    (got - d).abs() <= 1e-14 * (1.0 + d.abs()),
+                    "d({text})/d{name}: {got} vs {d}"
+                );
+            }
+            // One parameter replaced, as for the interval of a transformed parameter.
+            let moved = e
+                .eval(&|n| {
+                    if n == "logec50" {
+                        Some(-6.0)
+                    } else {
+                        lookup(n)
+                    }
+                })
+                .unwrap();
+            let got = c.value_with(&full, 2, -6.0);
+            assert!((got - moved).abs() <= 1e-14 * moved.abs());
+        }
+        // A name that is not a parameter leaves the quantity to the interpreter.
+        let e = ligand_expr::parse("kd * 10^logec50").unwrap();
+        assert!(CompiledDerived::new(&e, &names).is_none());
     }
 }

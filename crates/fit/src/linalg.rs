@@ -238,13 +238,16 @@ pub fn qr_factor_pivoted(
                 let temp = dot(colj, colk) / ajj;
                 axpy(-temp, colj, colk);
             }
-            for kk in 0..n - j - 1 {
+            // The downdated norms only choose later pivots: after the step that leaves a single
+            // column there is no choice left (and its norm is never read), so skip them there.
+            let downdated = if j + 2 < n { n - j - 1 } else { 0 };
+            for kk in 0..downdated {
                 let k = j + 1 + kk;
                 if rdiag[k] != 0.0 {
                     let t = right[kk * m + j] / rdiag[k];
                     rdiag[k] *= (1.0 - t * t).max(0.0).sqrt();
-                    let ratio = rdiag[k] / wa[k];
-                    if 0.05 * ratio * ratio <= EPSMCH {
+                    // MINPACK's test 0.05 (rdiag / wa)^2 <= epsmch, without the division.
+                    if 0.05 * (rdiag[k] * rdiag[k]) <= EPSMCH * (wa[k] * wa[k]) {
                         rdiag[k] = enorm(&right[kk * m + j + 1..(kk + 1) * m]);
                         wa[k] = rdiag[k];
                     }

@@ -14,8 +14,8 @@
 //!
 //! Environment: `REPEATS` (default 5), `TOL` (the solver's `ftol = xtol`, default that of
 //! `FitSpec::default()`, 1e-10; scipy's `curve_fit` uses 1.49e-8), `SOLVER_ONLY=0` to skip the second
-//! timing, which runs the bare solver (`lm::minimize` on the same model, from the same
-//! self-starter values) to show what the fit driver adds. A counting allocator reports the
+//! timing, which runs the bare solver (`lm::minimize` on the same model over the same replicate
+//! means, from the same self-starter values) to show what the fit driver adds. A counting allocator reports the
 //! allocations per fit.
 //!
 //! Conventions: the data's `conc` is in M, so ligand's `logec50` is log10(M); the truth file's
@@ -56,14 +56,41 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// The bare solver's problem: the same model and data as `fit_curve`'s, with nothing around it
-/// (for the `solver_only` timing that shows what the fit driver adds).
+/// The bare solver's problem: the same model and data as `fit_curve`'s, solved as `fit_curve`
+/// solves them (over the replicate means, with the pure-error sum of squares as the constant),
+/// with nothing around it (for the `solver_only` timing that shows what the fit driver adds).
 struct Bare<'a> {
     model: &'a dyn CurveModel,
+    /// Distinct log10 concentrations, mean responses, square roots of the replicate counts and
+    /// the pure-error sum of squares.
     x: &'a [f64],
     y: &'a [f64],
+    sqrt_w: &'a [f64],
+    pure_error: f64,
     f: Vec<f64>,
     scratch: Vec<f64>,
+}
+
+/// A curve's replicate means (`x`, mean `y`, sqrt of the count) and pure-error sum of squares.
+fn replicate_means(x: &[f64], y: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>, f64) {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let (mut xs, mut sums, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut group = Vec::with_capacity(x.len());
+    for &i in &order {
+        if xs.last() != Some(&x[i]) {
+            xs.push(x[i]);
+            sums.push(0.0);
+            counts.push(0.0);
+        }
+        *sums.last_mut().unwrap() += y[i];
+        *counts.last_mut().unwrap() += 1.0;
+        group.push((i, xs.len() - 1));
+    }
+    let means: Vec<f64> = sums.iter().zip(&counts).map(|(s, c)| s / c).collect();
+    let pure_error = group.iter().map(|&(i, g)| (y[i] - means[g]).powi(2)).sum();
+    let sqrt_w = counts.iter().map(|c: &f64| c.sqrt()).collect();
+    (xs, means, sqrt_w, pure_error)
 }
 
 impl LeastSquaresProblem for Bare<'_> {
@@ -76,16 +103,24 @@ impl LeastSquaresProblem for Bare<'_> {
     fn residuals(&mut self, p: &[f64], r: &mut [f64]) -> bool {
         self.model
             .eval(self.x, &[], p, &mut self.f, None, &mut self.scratch);
-        for ((r, y), f) in r.iter_mut().zip(self.y).zip(&self.f) {
-            *r = y - f;
+        for (((r, y), f), w) in r.iter_mut().zip(self.y).zip(&self.f).zip(self.sqrt_w) {
+            *r = w * (y - f);
         }
         true
     }
     fn jacobian(&mut self, p: &[f64], jac: &mut [f64]) -> bool {
         self.model
             .eval(self.x, &[], p, &mut self.f, Some(jac), &mut self.scratch);
-        jac.iter_mut().for_each(|v| *v = -*v);
+        let n = self.x.len();
+        for col in jac.chunks_mut(n) {
+            for (v, w) in col.iter_mut().zip(self.sqrt_w) {
+                *v *= -w;
+            }
+        }
         true
+    }
+    fn constant_ss(&self) -> f64 {
+        self.pure_error
     }
 }
 
@@ -191,9 +226,12 @@ fn main() {
     }
 
     // The bare solver from the same start and tolerance: the floor under `fit_curve`.
-    let logx: Vec<Vec<f64>> = curves
+    let means: Vec<_> = curves
         .iter()
-        .map(|c| c.x.iter().map(|v| v.log10()).collect())
+        .map(|c| {
+            let logx: Vec<f64> = c.x.iter().map(|v| v.log10()).collect();
+            replicate_means(&logx, &c.y)
+        })
         .collect();
     let mut lm_ws = LmWorkspace::new();
     let mut solver_cpu = Vec::new();
@@ -204,12 +242,14 @@ fn main() {
     };
     for _ in 0..solver_repeats {
         let c0 = cpu_seconds();
-        for (c, x) in curves.iter().zip(&logx) {
-            let p0 = model.initial(x, &[], &c.y);
+        for (x, y, sqrt_w, pure_error) in &means {
+            let p0 = model.initial(x, &[], y);
             let mut bare = Bare {
                 model: model.as_ref(),
                 x,
-                y: &c.y,
+                y,
+                sqrt_w,
+                pure_error: *pure_error,
                 f: vec![0.0; x.len()],
                 scratch: Vec::new(),
             };

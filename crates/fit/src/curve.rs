@@ -722,7 +722,7 @@ impl CompiledDerived {
 
     /// The value at `full` with parameter `j` replaced by `v`.
     fn value_with(&mut self, full: &[f64], j: usize, v: f64) -> f64 {
-        self.run(full);
+        self.slots[..full.len()].copy_from_slice(full);
         self.slots[j] = v;
         self.program.run(&mut self.slots);
         self.program.output(&self.slots, 0)
@@ -877,12 +877,27 @@ impl<'a> CurveProblem<'a> {
 
     /// Loads the responses and per-point square-root weights (empty: unit weights) of one
     /// solve: as they are, or reduced to the means of the replicate groups `reps`.
-    fn load(&mut self, reps: Option<&Replicates>, y: &[f64], point_sqrt_w: &[f64]) {
-        match reps {
-            Some(reps) => {
+    /// `unit_means` are those means already formed for unit weights (means, square roots of the
+    /// counts, pure-error sum of squares), taken instead of forming them again.
+    fn load(
+        &mut self,
+        reps: Option<&Replicates>,
+        y: &[f64],
+        point_sqrt_w: &[f64],
+        unit_means: Option<(&[f64], &[f64], f64)>,
+    ) {
+        match (reps, unit_means) {
+            (Some(_), Some((ybar, sqrt_w, pure_error))) if point_sqrt_w.is_empty() => {
+                self.y.clear();
+                self.y.extend_from_slice(ybar);
+                self.sqrt_w.clear();
+                self.sqrt_w.extend_from_slice(sqrt_w);
+                self.offset = pure_error;
+            }
+            (Some(reps), _) => {
                 self.offset = reps.means(y, point_sqrt_w, self.y, self.sqrt_w);
             }
-            None => {
+            (None, _) => {
                 self.y.clear();
                 self.y.extend_from_slice(y);
                 self.sqrt_w.clear();
@@ -1349,14 +1364,9 @@ pub fn fit_curve(
             None => (&xs, &cs),
         };
         let mut prob = CurveProblem::new(model, px, pcov, full, free_idx, buffers!());
-        if grouped && start_means && point_sqrt_w.is_empty() {
-            // The unweighted means of every point, formed for the starter.
-            prob.y.extend_from_slice(start_y);
-            prob.sqrt_w.extend_from_slice(start_w);
-            prob.offset = start_pe;
-        } else {
-            prob.load(reps, &ys, &point_sqrt_w);
-        }
+        // The unweighted means of every point were formed for the starter.
+        let unit_means = start_means.then_some((&start_y[..], &start_w[..], start_pe));
+        prob.load(reps, &ys, &point_sqrt_w, unit_means);
         let mut out = run_lm(&mut prob, p0, bounds, &spec.lm, lm_ws)?;
         let reweight = matches!(
             weighting,
@@ -1390,7 +1400,7 @@ pub fn fit_curve(
                         w.sqrt()
                     })
                     .collect();
-                prob.load(reps, &ys, &point_sqrt_w);
+                prob.load(reps, &ys, &point_sqrt_w, None);
                 let next = run_lm(&mut prob, &out.params, bounds, &spec.lm, lm_ws)?;
                 let change = next
                     .params
@@ -1480,14 +1490,10 @@ pub fn fit_curve(
     // The same model, x and covariates as the last solve: the model values and Jacobian at its
     // last point are still in the buffers, and that point is usually the optimum.
     let mut prob = CurveProblem::resume(model, px, pcov, full, free_idx, buffers!());
-    let unit_means = keep.is_empty() && sqrt_w_final.is_empty();
-    if grouped_final && unit_means {
-        prob.y.extend_from_slice(start_y);
-        prob.sqrt_w.extend_from_slice(start_w);
-        prob.offset = start_pe;
-    } else {
-        prob.load(reps, &ys, &sqrt_w_final);
-    }
+    let unit_means = keep
+        .is_empty()
+        .then_some((&start_y[..], &start_w[..], start_pe));
+    prob.load(reps, &ys, &sqrt_w_final, unit_means);
     prob.set_free(&outcome.params);
     best_full.clear();
     best_full.extend_from_slice(prob.full);
@@ -1631,7 +1637,7 @@ pub fn fit_curve(
         };
         // The profile counts degrees of freedom by residuals: solve over every point.
         let mut prob = CurveProblem::new(model, &xs, &cs, full, free_idx, buffers!());
-        prob.load(None, &ys, &sqrt_w_final);
+        prob.load(None, &ys, &sqrt_w_final, None);
         for k in 0..n_free {
             let j = free_idx[k];
             let step = free_se[k].unwrap_or(0.1 * (1.0 + outcome.params[k].abs()));

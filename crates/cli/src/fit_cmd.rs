@@ -146,7 +146,7 @@ pub enum Format {
 pub const EXAMPLE_PLATE: &str = include_str!("../examples/plate.csv");
 
 fn parse_pairs(option: &str, items: &[String]) -> Result<Vec<(String, f64)>> {
-    items
+    let pairs = items
         .iter()
         .map(|item| {
             let (k, v) = item
@@ -157,7 +157,20 @@ fn parse_pairs(option: &str, items: &[String]) -> Result<Vec<(String, f64)>> {
             })?;
             Ok((k.trim().to_string(), v))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    refuse_repeats(option, pairs.iter().map(|p| p.0.as_str()))?;
+    Ok(pairs)
+}
+
+/// A name given twice to one option is an error (which value was meant?).
+fn refuse_repeats<'a>(option: &str, names: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        if !seen.insert(n) {
+            bail!("{option}: `{n}` is given twice; give each name once");
+        }
+    }
+    Ok(())
 }
 
 fn parse_number(s: &str) -> Result<f64> {
@@ -174,7 +187,7 @@ fn parse_number(s: &str) -> Result<f64> {
 }
 
 fn parse_bounds(items: &[String]) -> Result<Vec<(String, f64, f64)>> {
-    items
+    let bounds = items
         .iter()
         .map(|item| {
             let (k, range) = item
@@ -197,7 +210,9 @@ fn parse_bounds(items: &[String]) -> Result<Vec<(String, f64, f64)>> {
             };
             Ok((k.trim().to_string(), lo, hi))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    refuse_repeats("--bound", bounds.iter().map(|b| b.0.as_str()))?;
+    Ok(bounds)
 }
 
 /// Builds the model from --model or --formula.
@@ -707,12 +722,14 @@ struct Writer<'a> {
     derived: Vec<String>,
     first: bool,
     level: f64,
+    /// The JSON of how the input was read (columns and x scale).
+    input: String,
 }
 
 impl Writer<'_> {
     fn header(&mut self) -> std::io::Result<()> {
         match self.format {
-            Format::Json => write!(self.out, "{{\"fits\": ["),
+            Format::Json => write!(self.out, "{{\"input\": {},\n\"fits\": [", self.input),
             Format::Csv => {
                 let mut cols: Vec<String> = self.group_cols.iter().map(|s| csv_escape(s)).collect();
                 cols.extend(["model".into(), "status".into()]);
@@ -914,8 +931,186 @@ fn status_name(s: FitStatus) -> &'static str {
     }
 }
 
+/// How the x column is read: on which scale its values are, and what the model does with them.
+/// Decided once per run and stated on standard error and in the JSON (`input`).
+#[derive(Clone, Debug, Serialize)]
+struct XReading {
+    /// The column's values are log10 concentrations.
+    #[serde(skip)]
+    log10: bool,
+    /// `linear`, `log10` or `as written` (a formula reads its x as written).
+    scale: &'static str,
+    /// Where the scale came from: `--x-scale`, `column name` or `default`.
+    decided_by: &'static str,
+    /// What the model does with the values: `none`, `log10` or `10^x`.
+    transform: &'static str,
+}
+
+impl XReading {
+    fn decide(given: Option<XScale>, formula: bool, x_col: &str, kind: XKind) -> Result<XReading> {
+        if formula {
+            if given.is_some() {
+                bail!(
+                    "--x-scale does not apply to --formula: a formula reads its x column `{x_col}` as \
+                     written (write 10^x in the formula if the column holds log10 concentrations)"
+                );
+            }
+            return Ok(XReading {
+                log10: false,
+                scale: "as written",
+                decided_by: "--formula",
+                transform: "none",
+            });
+        }
+        let (log10, decided_by) = match given {
+            Some(XScale::Log10) => (true, "--x-scale"),
+            Some(XScale::Linear) => (false, "--x-scale"),
+            None if table::normalize_name(x_col).starts_with("log") => (true, "column name"),
+            None => (false, "default"),
+        };
+        let transform = match (kind, log10) {
+            (XKind::Log10, false) => "log10",
+            (XKind::Linear, true) => "10^x",
+            _ => "none",
+        };
+        Ok(XReading {
+            log10,
+            scale: if log10 { "log10" } else { "linear" },
+            decided_by,
+            transform,
+        })
+    }
+
+    /// One line saying which columns were used and how x is read.
+    fn describe(&self, c: &table::Columns) -> String {
+        let names = |v: &[String]| {
+            v.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let scale = match (self.scale, self.decided_by) {
+            ("as written", _) => "read as written by the formula".to_string(),
+            (s, "default") => format!("{s} concentrations (the default; --x-scale log10 if not)"),
+            (s, "column name") => {
+                format!("{s} concentrations (from the column's name; --x-scale linear if not)")
+            }
+            (s, by) => format!("{s} concentrations ({by})"),
+        };
+        let transform = match self.transform {
+            "log10" => ", the model takes log10 of it",
+            "10^x" => ", the model takes 10^x of it",
+            _ => "",
+        };
+        let mut out = format!("x = `{}`, {scale}{transform}; y = {}", c.x, names(&c.y));
+        if c.format == table::Format::Wide {
+            out.push_str(" (replicates)");
+        }
+        if !c.group.is_empty() {
+            out.push_str(&format!("; curves by {}", names(&c.group)));
+        }
+        if let Some(sd) = &c.sd {
+            out.push_str(&format!("; sd = `{sd}`"));
+        }
+        if !c.ignored.is_empty() {
+            out.push_str(&format!("; ignored: {}", names(&c.ignored)));
+        }
+        out
+    }
+
+    /// Checks the x values against the reading: refuses molar values read as log10 and negative
+    /// values read as concentrations; warns about an x column that looks like a well index.
+    fn check(&self, x_col: &str, xs: &[f64]) -> Result<Vec<String>> {
+        let mut warnings = Vec::new();
+        let finite: Vec<f64> = xs.iter().copied().filter(|v| v.is_finite()).collect();
+        if finite.is_empty() || self.scale == "as written" {
+            return Ok(warnings);
+        }
+        let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if self.log10 && min > 0.0 && max < 1e-2 {
+            bail!(
+                "x column `{x_col}` is read as log10 concentrations ({}), but its values lie \
+                 between {} and {}, which look like molar concentrations (log10 concentrations are \
+                 mostly between -12 and -2); use --x-scale linear",
+                self.decided_by,
+                fmt_sig(min),
+                fmt_sig(max)
+            );
+        }
+        if !self.log10 && min < 0.0 {
+            bail!(
+                "x column `{x_col}` is read as linear concentrations ({}), but it holds negative \
+                 values (down to {}), which a concentration cannot have; if these are log10 \
+                 concentrations, use --x-scale log10",
+                self.decided_by,
+                fmt_sig(min)
+            );
+        }
+        // A run of consecutive integers (1, 2, 3, ... 12 or more, each once) is a well or row
+        // index far more often than a dilution series.
+        let mut distinct = finite.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        let consecutive = distinct.len() >= 12
+            && distinct.len() == finite.len()
+            && distinct.iter().all(|v| v.fract() == 0.0)
+            && distinct.windows(2).all(|w| w[1] - w[0] == 1.0);
+        if consecutive {
+            warnings.push(format!(
+                "x column `{x_col}` holds the consecutive integers {} to {}, each once: is it a \
+                 well or row index rather than a concentration? (name x with --x)",
+                distinct[0],
+                distinct[distinct.len() - 1]
+            ));
+        }
+        Ok(warnings)
+    }
+}
+
+/// Options that would be ignored, or that contradict each other, are errors: a result computed
+/// without an option the user gave must never look like one computed with it.
+fn refuse_conflicts(args: &FitArgs) -> Result<()> {
+    if !args.share.is_empty() {
+        let ignored = [
+            (args.compare.is_some(), "--compare"),
+            (!args.interpolate.is_empty(), "--interpolate"),
+            (args.ci == CiArg::Profile, "--ci profile"),
+            (args.weight != "none", "--weight"),
+            (args.robust, "--robust"),
+            (args.outliers.is_some(), "--outliers"),
+        ];
+        if let Some((_, name)) = ignored.iter().find(|(given, _)| *given) {
+            bail!(
+                "{name} cannot be combined with --share: global fits use ordinary least squares \
+                 with Wald intervals, one curve set at a time; fit without --share to use {name}"
+            );
+        }
+    }
+    if args.list_models {
+        let given = [
+            (args.data.is_some(), "DATA"),
+            (args.example, "--example"),
+            (args.model.is_some(), "--model"),
+            (args.formula.is_some(), "--formula"),
+            (args.output.is_some(), "--output"),
+        ];
+        if let Some((_, name)) = given.iter().find(|(g, _)| *g) {
+            bail!("--list-models lists the models and fits nothing: drop {name}");
+        }
+    }
+    if !(args.level > 0.0 && args.level < 1.0) {
+        bail!(
+            "--level: expected a confidence level between 0 and 1 (e.g. 0.95), got {}",
+            args.level
+        );
+    }
+    Ok(())
+}
+
 /// Runs `ligand fit`.
 pub fn run(args: FitArgs) -> Result<()> {
+    refuse_conflicts(&args)?;
     if args.list_models {
         print!("{}", list_models());
         return Ok(());
@@ -926,6 +1121,7 @@ pub fn run(args: FitArgs) -> Result<()> {
         (Some(_), true) => bail!("give either a DATA file or --example, not both"),
         (None, false) => bail!("no data: give a DATA file (or `-` for standard input), or --example to fit the built-in plate"),
     };
+    OutputTarget::new(args.output.as_deref()).refuse_inputs("--output", &[&data_path])?;
     let constants = parse_pairs("--constant", &args.constant)?;
     let covariate_cols: Vec<(String, String)> = args
         .covariate
@@ -1013,14 +1209,34 @@ pub fn run(args: FitArgs) -> Result<()> {
         columns_group = d.columns.group.clone();
         dataset = Some(d);
     }
-    let x_is_log10 = match args.x_scale {
-        Some(XScale::Log10) => true,
-        Some(XScale::Linear) => false,
-        None => x_col.to_ascii_lowercase().starts_with("log"),
+    let columns = match (&dataset, &stream) {
+        (Some(d), _) => d.columns.clone(),
+        (None, Some(s)) => s.columns().clone(),
+        _ => unreachable!("a table was read"),
     };
-    if args.x_scale.is_none() && x_is_log10 && model.x_kind() == XKind::Log10 && !args.quiet {
-        eprintln!("note: x column `{x_col}` is taken as log10 concentrations (override with --x-scale linear)");
+    let x_reading = XReading::decide(args.x_scale, args.formula.is_some(), &x_col, model.x_kind())?;
+    if !args.quiet {
+        eprintln!("note: {source}: {}", x_reading.describe(&columns));
     }
+    // The x values are checked against the reading: the whole table here, or the first chunk of
+    // curves of a streamed one.
+    let check_x = |xs: &[f64]| -> Result<()> {
+        for w in x_reading.check(&x_col, xs)? {
+            if !args.quiet {
+                eprintln!("warning: {source}: {w}");
+            }
+        }
+        Ok(())
+    };
+    if let Some(d) = &dataset {
+        let xs: Vec<f64> = d
+            .groups
+            .iter()
+            .flat_map(|g| g.points.iter().map(|p| p.x))
+            .collect();
+        check_x(&xs)?;
+    }
+    let x_is_log10 = x_reading.log10;
     // A formula names its independent variable after --x (default x).
     if args.formula.is_some() && args.x.is_none() && x_col != "x" {
         if let Some(f) = &args.formula {
@@ -1097,6 +1313,12 @@ pub fn run(args: FitArgs) -> Result<()> {
         .collect();
 
     // Output.
+    let input_json = serde_json::json!({
+        "source": source,
+        "columns": columns,
+        "x": x_reading,
+    })
+    .to_string();
     let target = OutputTarget::new(args.output.as_deref());
     let quiet = args.quiet;
     let model_params = model.params().to_vec();
@@ -1110,6 +1332,7 @@ pub fn run(args: FitArgs) -> Result<()> {
             derived: derived_names.clone(),
             first: true,
             level: args.level,
+            input: input_json.clone(),
         };
         w.header()?;
         let mut comparisons: Vec<Comparison> = Vec::new();
@@ -1181,8 +1404,17 @@ pub fn run(args: FitArgs) -> Result<()> {
                     return Err(std::io::Error::other("covariate models read the whole table; the input is too large to stream with --covariate"));
                 }
                 let mut it = s.map(|g| g.map(Curve::from)).peekable();
+                let mut first = true;
                 while it.peek().is_some() {
                     let chunk: Vec<_> = it.by_ref().take(CHUNK).collect();
+                    if std::mem::take(&mut first) {
+                        let xs: Vec<f64> = chunk
+                            .iter()
+                            .flatten()
+                            .flat_map(|c| c.points.iter().map(|p| p.x))
+                            .collect();
+                        check_x(&xs).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+                    }
                     // A read error that ends the stream is fatal (not a row error).
                     if let Some(Err(e)) = chunk.last() {
                         if !e.is_row_error() {

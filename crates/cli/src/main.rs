@@ -34,6 +34,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = ligand_cli::output::remove_temporaries_on_signal() {
+        eprintln!(
+            "warning: cannot watch for Ctrl-C ({e}); an interrupted run may leave a temporary file"
+        );
+    }
     let result = match cli.command {
         Command::Reproduce(args) => reproduce_cmd::run(args),
         Command::Fit(args) => fit_cmd::run(*args),
@@ -45,7 +50,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e:#}");
+            let message = format!("{e:#}");
+            if message.starts_with("error") {
+                eprintln!("{message}");
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(2)
         }
     }

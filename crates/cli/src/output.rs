@@ -6,10 +6,52 @@
 //! `/dev/stdout`, a named pipe) is written in place: renaming over it would replace the device
 //! with a plain file. A symbolic link is followed, so the file it points at is replaced and the
 //! link stays.
+//!
+//! Temporary files still being written are listed in a process-wide registry;
+//! [`remove_temporaries_on_signal`] (called once by `main`) removes them when the program is
+//! interrupted (SIGINT, SIGTERM, SIGHUP) and exits with 128 + the signal number, so Ctrl-C leaves
+//! no hidden `.NAME.tmp-PID` behind. [`OutputTarget::refuse_inputs`] refuses an output that is
+//! one of the run's input files, which the rename would otherwise replace.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files being written, removed if a signal ends the program.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn register(tmp: &Path) {
+    if let Ok(mut list) = TEMPORARIES.lock() {
+        list.push(tmp.to_path_buf());
+    }
+}
+
+fn unregister(tmp: &Path) {
+    if let Ok(mut list) = TEMPORARIES.lock() {
+        list.retain(|p| p != tmp);
+    }
+}
+
+/// Starts a thread that, on SIGINT, SIGTERM or SIGHUP, removes every temporary output file still
+/// being written and exits with status 128 + the signal (130 for Ctrl-C). Call once, early.
+pub fn remove_temporaries_on_signal() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                // Holding the lock until exit keeps a new temporary from appearing meanwhile.
+                let list = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
+                for tmp in list.iter() {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
+}
 
 /// Where output goes.
 #[derive(Clone, Debug)]
@@ -25,6 +67,40 @@ impl OutputTarget {
             None | Some("-") => OutputTarget::Stdout,
             Some(p) => OutputTarget::File(PathBuf::from(p)),
         }
+    }
+
+    /// Refuses a file target that is one of `inputs` (the same file, by device and inode, however
+    /// the paths are spelled): the finished output would replace the data it was computed from.
+    /// Inputs that do not exist or are not files (`-`, built-in names) are passed over.
+    pub fn refuse_inputs(&self, option: &str, inputs: &[&str]) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let OutputTarget::File(out) = self else {
+            return Ok(());
+        };
+        let Ok(out_meta) = std::fs::metadata(out) else {
+            return Ok(());
+        };
+        if !out_meta.is_file() {
+            return Ok(());
+        }
+        for input in inputs {
+            if *input == "-" {
+                continue;
+            }
+            if let Ok(m) = std::fs::metadata(input) {
+                if m.is_file() && m.dev() == out_meta.dev() && m.ino() == out_meta.ino() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "{option} {} is the input file {input}: writing there would replace \
+                             the data; choose another output file",
+                            out.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -75,7 +151,14 @@ impl AtomicFile {
             _ => path.to_path_buf(),
         };
         let tmp = temp_path(&target);
-        let file = File::create(&tmp).map_err(|e| named(e, "create", &tmp))?;
+        register(&tmp);
+        let file = match File::create(&tmp) {
+            Ok(file) => file,
+            Err(e) => {
+                unregister(&tmp);
+                return Err(named(e, "create", &tmp));
+            }
+        };
         Ok(AtomicFile {
             writer: BufWriter::with_capacity(1 << 16, file),
             rename: Some((tmp, target)),
@@ -97,6 +180,7 @@ impl AtomicFile {
                 if moved.is_err() {
                     let _ = std::fs::remove_file(&tmp);
                 }
+                unregister(&tmp);
                 moved
             }
         }
@@ -118,7 +202,8 @@ impl Write for AtomicFile {
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if let Some((tmp, _)) = self.rename.take() {
-            let _ = std::fs::remove_file(tmp);
+            let _ = std::fs::remove_file(&tmp);
+            unregister(&tmp);
         }
     }
 }
@@ -184,6 +269,60 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_output_that_is_an_input_is_refused() {
+        let dir = scratch_dir("input");
+        let data = dir.join("plate.csv");
+        std::fs::write(&data, "conc,response\n1,2\n").unwrap();
+        let other = dir.join("fits.csv");
+        // The same file under another spelling is still the input.
+        let spelled = dir.join(".").join("plate.csv");
+        let target = OutputTarget::new(Some(spelled.to_str().unwrap()));
+        let e = target
+            .refuse_inputs("-o", &[data.to_str().unwrap()])
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("is the input file"), "{e}");
+        // A symbolic link to the input is the input too.
+        let link = dir.join("link.csv");
+        std::os::unix::fs::symlink(&data, &link).unwrap();
+        let target = OutputTarget::new(Some(link.to_str().unwrap()));
+        assert!(target
+            .refuse_inputs("-o", &[data.to_str().unwrap()])
+            .is_err());
+        // Another file, a new file, stdout and `-` are fine.
+        std::fs::write(&other, "old").unwrap();
+        for t in [
+            OutputTarget::new(Some(other.to_str().unwrap())),
+            OutputTarget::new(Some(dir.join("new.csv").to_str().unwrap())),
+            OutputTarget::new(None),
+        ] {
+            t.refuse_inputs("-o", &[data.to_str().unwrap(), "-"])
+                .unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(&data).unwrap(),
+            "conc,response\n1,2\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn temporaries_are_registered_while_written() {
+        let dir = scratch_dir("registry");
+        let path = dir.join("r.csv");
+        let listed = |p: &Path| TEMPORARIES.lock().unwrap().iter().any(|t| t == p);
+        let tmp = temp_path(&path);
+        let mut f = AtomicFile::create(&path).unwrap();
+        assert!(listed(&tmp));
+        f.write_all(b"x").unwrap();
+        f.commit().unwrap();
+        assert!(!listed(&tmp));
+        drop(AtomicFile::create(&path).unwrap());
+        assert!(!listed(&tmp));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

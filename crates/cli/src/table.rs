@@ -60,6 +60,8 @@ use serde::{Deserialize, Serialize};
 pub use error::{ColumnRole, TableError};
 pub use stream::GroupStream;
 
+pub(crate) use columns::normalize as normalize_name;
+
 use rows::RowReader;
 
 /// Which columns hold x, y, groups and standard deviations. Column names match exactly, or else
@@ -75,8 +77,11 @@ use rows::RowReader;
 ///    `curve_id`, `curveid`, `group`, `group_id`, `compound`, `compound_id`, `sample`, `sample_id`,
 ///    `series`, `dataset`, `drug` or `ligand`. Without group columns the whole table is one group.
 /// 2. **x**, if `x` is `None`: the first column named `x`, `conc`, `concentration`, `dose`,
-///    `log_conc`, `log_concentration`, `log_dose`, `logconc`, `log(conc)` or `log(dose)`; else the
-///    first column not taken by a group or sd.
+///    `log_conc`, `log_concentration`, `log_dose`, `logconc`, `log(conc)`, `log(dose)`, `time` or
+///    `t`, or one of these (but `x` and `t`) followed by `_` and a unit such as `nM`, `M`, `mg/kg`,
+///    `min` or `h` (`conc_nM`, `time_min`; `dose_index` is not x).
+///    There is no fallback: a table whose x column has another name is a [`TableError::Layout`]
+///    that lists the columns (a well number or sample index must never become a concentration).
 /// 3. **y**, if `y` is empty: the first column left named `y`, `response`, `signal`, `value` or
 ///    `effect` (long format); else, if one column is left, that one (long format); else, if all the
 ///    columns left are replicates, wide format with each of them a replicate. Columns are

@@ -18,7 +18,29 @@ const X_NAMES: &[&str] = &[
     "logconc",
     "log(conc)",
     "log(dose)",
+    "time",
+    "t",
 ];
+
+/// Units that may follow an x name after `_` (`conc_nm`, `dose_mg/kg`, `time_min`), lower-cased.
+const X_UNITS: &[&str] = &[
+    "m", "mm", "um", "µm", "μm", "nm", "pm", "fm", "molar", "mol/l", "g/l", "mg/l", "ug/l", "ng/l",
+    "mg/ml", "ug/ml", "ng/ml", "mg/kg", "ug/kg", "mg", "ug", "ng", "s", "sec", "min", "h", "hr",
+    "hours", "minutes", "days",
+];
+
+/// Whether a normalised column name marks x: one of [`X_NAMES`], or one of them but `x` and `t`
+/// followed by `_` and a unit of [`X_UNITS`] (`conc_nm`, `log_conc_m`, `time_min`).
+fn is_x_name(name: &str) -> bool {
+    X_NAMES.iter().any(|x| {
+        name == *x
+            || (x.len() > 1
+                && name
+                    .strip_prefix(x)
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    .is_some_and(|unit| X_UNITS.contains(&unit)))
+    })
+}
 
 /// Names (after [`normalize`]) that mark the y column of a long table.
 const Y_NAMES: &[&str] = &["y", "response", "signal", "value", "effect"];
@@ -163,6 +185,20 @@ pub(crate) fn resolve(
         message,
     };
     let n = header.len();
+    // Two columns of one name: whichever we took, the user may have meant the other.
+    for i in 0..n {
+        if header[i].is_empty() {
+            continue;
+        }
+        let same: Vec<usize> = (i..n).filter(|&j| header[j] == header[i]).collect();
+        if same.len() > 1 {
+            return Err(TableError::DuplicateColumn {
+                file: file.to_string(),
+                name: header[i].clone(),
+                positions: same.iter().map(|j| j + 1).collect(),
+            });
+        }
+    }
     // Which role each column has taken, to catch one column in two roles.
     let mut role: Vec<Option<ColumnRole>> = vec![None; n];
     let claim = |i: usize, r: ColumnRole, role: &mut [Option<ColumnRole>]| match role[i] {
@@ -232,18 +268,28 @@ pub(crate) fn resolve(
         }
     }
 
-    // 3. The x column: by name, else the first column left.
+    // 3. The x column: by name only. Falling back to "the first column left" turned well numbers
+    //    and sample indices into concentrations with a good-looking fit, so an unrecognised header
+    //    is an error that lists the columns and says how to name x.
     let x = match x {
         Some(i) => i,
         None => {
-            let by_name = (0..n)
-                .find(|&i| named(i, &role) && X_NAMES.contains(&normalize(&header[i]).as_str()));
-            let i = by_name
-                .or_else(|| (0..n).find(|&i| named(i, &role)))
+            let i = (0..n)
+                .find(|&i| named(i, &role) && is_x_name(&normalize(&header[i])))
                 .ok_or_else(|| {
+                    let left: Vec<String> = (0..n)
+                        .filter(|&i| named(i, &role))
+                        .map(|i| header[i].clone())
+                        .collect();
                     layout(format!(
-                        "expected a column for x, found no column left (header: {})",
-                        list(header)
+                        "cannot tell which column holds x: expected a column named {} (a unit may \
+                         follow, as in `conc_nM` or `Conc (nM)`), found {}; name it with --x COLUMN",
+                        X_NAMES.join(", "),
+                        if left.is_empty() {
+                            "no column left".to_string()
+                        } else {
+                            list(&left)
+                        }
                     ))
                 })?;
             role[i] = Some(ColumnRole::X);

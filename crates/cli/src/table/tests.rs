@@ -136,14 +136,45 @@ fn without_group_columns_the_table_is_one_group() {
 }
 
 #[test]
-fn x_defaults_to_first_column_and_y_to_the_one_left() {
-    let d = read_ok("Agonist (M),Inhibition %\n1e-9,5\n", &auto());
-    assert_eq!(d.x_name, "Agonist (M)");
-    assert_eq!(d.y_name, "Inhibition %");
+fn x_is_found_by_name_only_and_y_is_the_one_left() {
     let d = read_ok("resp,Log Conc\n5,-9\n", &auto());
     assert_eq!(d.x_name, "Log Conc");
     assert_eq!(d.y_name, "resp");
     assert_eq!(xy(&d.groups[0].points), vec![(-9.0, 5.0)]);
+    // A unit after `_` still names x; so does time.
+    assert_eq!(read_ok("conc_nM,resp\n1,2\n", &auto()).x_name, "conc_nM");
+    assert_eq!(
+        read_ok("Time (min),bound\n1,2\n", &auto()).x_name,
+        "Time (min)"
+    );
+    assert_eq!(
+        read_ok("log_dose_M,resp\n-9,2\n", &auto()).x_name,
+        "log_dose_M"
+    );
+    // No fallback to the first column: an unrecognised header is an error that lists the
+    // columns and says how to name x.
+    for text in [
+        "Agonist (M),Inhibition %\n1e-9,5\n",
+        "well,response\n1,5\n2,7\n",
+        "compound,well,response\nA,1,5\n",
+        "concentrate,response\n1,5\n",
+        "dose_index,response\n1,5\n",
+    ] {
+        let e = read_err(text, &auto());
+        assert!(matches!(e, TableError::Layout { .. }), "{e:?}");
+        let m = e.to_string();
+        assert!(m.contains("cannot tell which column holds x"), "{m}");
+        assert!(m.contains("--x COLUMN"), "{m}");
+    }
+    let e = read_err("well,response\n1,5\n", &auto()).to_string();
+    assert!(e.contains("found `well`"), "{e}");
+    // Naming x explicitly still works for any name.
+    let spec = TableSpec {
+        x: Some("Agonist (M)".into()),
+        ..auto()
+    };
+    let d = read_ok("Agonist (M),Inhibition %\n1e-9,5\n", &spec);
+    assert_eq!(d.y_name, "Inhibition %");
     // `id` is no group name (row ids are often unique): two columns are left for y.
     let e = read_err("id,Log Conc,resp\n1,-9,5\n", &auto());
     assert!(matches!(e, TableError::Layout { .. }), "{e:?}");
@@ -248,7 +279,13 @@ fn tsv() {
 
 #[test]
 fn semicolon_with_decimal_comma() {
-    let d = read_ok("Konz;response\n1,5E-09;0,25\n2;3\n", &auto());
+    let d = read_ok(
+        "Konz;response\n1,5E-09;0,25\n2;3\n",
+        &TableSpec {
+            x: Some("Konz".into()),
+            ..auto()
+        },
+    );
     assert_eq!(d.columns.delimiter, ';');
     assert_eq!(xy(&d.groups[0].points), vec![(1.5e-9, 0.25), (2.0, 3.0)]);
     // In a comma-delimited table a decimal comma splits the cell: the row is ragged.

@@ -1252,10 +1252,22 @@ pub fn run(args: FitArgs) -> Result<()> {
             args.tolerance
         );
     }
+    let start = parse_pairs("--start", &args.start)?;
+    let fixed = parse_pairs("--fix", &args.fix)?;
+    let bounds = parse_bounds(&args.bound)?;
+    let is_fixed = |name: &str| fixed.iter().any(|(f, _)| f == name);
+    let ignored = start
+        .iter()
+        .map(|s| ("--start", &s.0))
+        .chain(bounds.iter().map(|b| ("--bound", &b.0)))
+        .find(|(_, name)| is_fixed(name));
+    if let Some((option, name)) = ignored {
+        bail!("{option} {name}: `{name}` is fixed by --fix, so {option} would be ignored; give one of the two");
+    }
     let fit_spec = FitSpec {
-        start: parse_pairs("--start", &args.start)?,
-        fixed: parse_pairs("--fix", &args.fix)?,
-        bounds: parse_bounds(&args.bound)?,
+        start,
+        fixed,
+        bounds,
         weighting,
         robust: args.robust,
         outliers,

@@ -515,6 +515,14 @@ mod interpretation {
                 "--bound: `hill` is given twice",
             ),
             (&["--level", "95"][..], "--level"),
+            (
+                &["--fix", "top=100", "--start", "top=90"][..],
+                "--start top: `top` is fixed by --fix",
+            ),
+            (
+                &["--fix", "hill=1", "--bound", "hill=0:2"][..],
+                "--bound hill: `hill` is fixed",
+            ),
         ] {
             let mut args = vec!["fit", f.path()];
             args.extend_from_slice(extra);

@@ -220,18 +220,21 @@ fn build_model(
     model: Option<&str>,
     formula: Option<&str>,
     x_name: &str,
+    extra_x: &[String],
     constants: &[(String, f64)],
 ) -> Result<Arc<dyn CurveModel>> {
     match (model, formula) {
         (Some(id), _) => Ok(catalogue::build(id, constants)?),
-        (None, Some(text)) => FormulaModel::from_text(text, x_name, XKind::Linear, &[], constants)
-            .map(|m| Arc::new(m) as Arc<dyn CurveModel>)
-            .map_err(|e| match e {
-                ligand_fit::model::ModelError::Parse(pe) => {
-                    anyhow!("--formula: {}", pe.render(text))
-                }
-                other => anyhow!("--formula: {other}"),
-            }),
+        (None, Some(text)) => {
+            FormulaModel::from_text(text, x_name, XKind::Linear, extra_x, constants)
+                .map(|m| Arc::new(m) as Arc<dyn CurveModel>)
+                .map_err(|e| match e {
+                    ligand_fit::model::ModelError::Parse(pe) => {
+                        anyhow!("--formula: {}", pe.render(text))
+                    }
+                    other => anyhow!("--formula: {other}"),
+                })
+        }
         (None, None) => Ok(catalogue::build("4pl", constants)?),
     }
 }
@@ -944,6 +947,8 @@ struct XReading {
     decided_by: &'static str,
     /// What the model does with the values: `none`, `log10` or `10^x`.
     transform: &'static str,
+    /// A formula's independent variables besides x (`--x x1,x2` gives `x2`), read per point.
+    variables: Vec<String>,
 }
 
 impl XReading {
@@ -960,6 +965,7 @@ impl XReading {
                 scale: "as written",
                 decided_by: "--formula",
                 transform: "none",
+                variables: Vec::new(),
             });
         }
         let (log10, decided_by) = match given {
@@ -978,6 +984,7 @@ impl XReading {
             scale: if log10 { "log10" } else { "linear" },
             decided_by,
             transform,
+            variables: Vec::new(),
         })
     }
 
@@ -1003,6 +1010,12 @@ impl XReading {
             _ => "",
         };
         let mut out = format!("x = `{}`, {scale}{transform}; y = {}", c.x, names(&c.y));
+        if !self.variables.is_empty() {
+            out.push_str(&format!(
+                "; other independent variables: {}",
+                names(&self.variables)
+            ));
+        }
         if c.format == table::Format::Wide {
             out.push_str(" (replicates)");
         }
@@ -1132,11 +1145,39 @@ pub fn run(args: FitArgs) -> Result<()> {
                 .ok_or_else(|| anyhow!("--covariate `{item}`: expected name=COLUMN"))
         })
         .collect::<Result<_>>()?;
-    let x_name = args.x.clone().unwrap_or_else(|| "x".into());
+    // `--x x1,x2`: a formula of several independent variables; the first is x, the others are
+    // read per point like covariates.
+    let x_names: Vec<String> = match &args.x {
+        Some(list) => list.split(',').map(|n| n.trim().to_string()).collect(),
+        None => Vec::new(),
+    };
+    if x_names.iter().any(|n| n.is_empty()) {
+        bail!(
+            "--x `{}`: expected a column name, or several separated by commas",
+            args.x.as_deref().unwrap_or("")
+        );
+    }
+    refuse_repeats("--x", x_names.iter().map(String::as_str))?;
+    if x_names.len() > 1 && args.formula.is_none() {
+        bail!(
+            "--x `{}`: several x columns need a --formula that uses them; built-in models take one x",
+            x_names.join(",")
+        );
+    }
+    let x_name = x_names.first().cloned().unwrap_or_else(|| "x".into());
+    let extra_x: Vec<String> = x_names.iter().skip(1).cloned().collect();
+    let mut covariate_cols = covariate_cols;
+    for n in &extra_x {
+        if covariate_cols.iter().any(|(_, c)| c == n) {
+            bail!("--x {n}: column `{n}` is also named by --covariate");
+        }
+        covariate_cols.push((n.clone(), n.clone()));
+    }
     let model = build_model(
         args.model.as_deref(),
         args.formula.as_deref(),
         &x_name,
+        &extra_x,
         &constants,
     )?;
 
@@ -1170,7 +1211,7 @@ pub fn run(args: FitArgs) -> Result<()> {
         }
     }
     let spec = TableSpec {
-        x: args.x.clone(),
+        x: x_names.first().cloned(),
         y: args.y.clone(),
         group: group_cols,
         sd: sd_col,
@@ -1295,7 +1336,7 @@ pub fn run(args: FitArgs) -> Result<()> {
             let alt = if catalogue::info(text).is_some() {
                 catalogue::build(text, &[])?
             } else {
-                build_model(None, Some(text), &x_name, &constants).with_context(|| {
+                build_model(None, Some(text), &x_name, &extra_x, &constants).with_context(|| {
                     format!("--compare `{text}`: neither a built-in model nor a valid formula")
                 })?
             };

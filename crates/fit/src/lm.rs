@@ -94,7 +94,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::fixed::{FixedParameters, ParameterMask};
 use crate::linalg::{
-    all_finite, dot, enorm, qr_factor_pivoted, qr_solve_damped, sum_of_squares, DWARF, EPSMCH,
+    all_finite, apply_qt, dot, enorm, qr_factor_pivoted, qr_solve_damped, sum_of_squares, DWARF,
+    EPSMCH,
 };
 
 /// A nonlinear least-squares problem: residuals and their exact Jacobian.
@@ -544,6 +545,126 @@ impl LmWorkspace {
     pub fn residuals(&self) -> &[f64] {
         &self.fvec
     }
+}
+
+/// How far `p` is from a least-squares optimum, per parameter: the Gauss-Newton step at `p` (the
+/// minimiser of the problem linearised there, `-J^+ r`) in units of each parameter's standard
+/// error `sqrt(s^2 (J^T J)^-1_jj)`, with `s^2 = (||r||^2 + constant_ss) / df`.
+///
+/// At a converged optimum these ratios are tiny (the step is far inside the statistical
+/// uncertainty); a ratio near or above 1e-6 means a solver stopped by a relative tolerance left
+/// digits on the table (ill-conditioned problems such as NIST's MGH09, Thurber and ENSO at
+/// 1e-10). Fills `ratio` (length `n`) and `step` (the step itself) and returns `false` when the
+/// residuals or Jacobian are not finite at `p`, the Jacobian is rank-deficient (no standard
+/// errors), or `df` is zero. It evaluates the problem at `p` (problems that cache their last
+/// evaluation make this free after [`minimize`]) and uses the workspace as scratch.
+///
+/// ```
+/// use ligand_fit::lm::{gauss_newton_ratios, minimize, LeastSquaresProblem, LmOptions, LmWorkspace};
+/// // y = a x, data (1, 1.1), (2, 1.9), (3, 3.2): a linear problem, so one Gauss-Newton step from
+/// // anywhere lands on the optimum.
+/// struct Line;
+/// impl LeastSquaresProblem for Line {
+///     fn n_params(&self) -> usize { 1 }
+///     fn n_residuals(&self) -> usize { 3 }
+///     fn residuals(&mut self, p: &[f64], r: &mut [f64]) -> bool {
+///         for (i, y) in [1.1, 1.9, 3.2].iter().enumerate() { r[i] = y - p[0] * (i + 1) as f64; }
+///         true
+///     }
+///     fn jacobian(&mut self, _: &[f64], j: &mut [f64]) -> bool {
+///         for i in 0..3 { j[i] = -((i + 1) as f64); }
+///         true
+///     }
+/// }
+/// let (mut ws, mut ratio, mut step) = (LmWorkspace::new(), [0.0], [0.0]);
+/// assert!(gauss_newton_ratios(&mut Line, &[1.0], 2, &mut ws, &mut ratio, &mut step));
+/// // The optimum is a = (1.1 + 3.8 + 9.6) / 14.
+/// assert!((1.0 + step[0] - 14.5 / 14.0).abs() < 1e-15);
+/// let fit = minimize(&mut Line, &[1.0], None, &LmOptions::default(), &mut ws).unwrap();
+/// assert!(gauss_newton_ratios(&mut Line, &fit.params, 2, &mut ws, &mut ratio, &mut step));
+/// assert!(ratio[0] < 1e-10);
+/// ```
+pub fn gauss_newton_ratios<P: LeastSquaresProblem + ?Sized>(
+    problem: &mut P,
+    p: &[f64],
+    df: usize,
+    ws: &mut LmWorkspace,
+    ratio: &mut [f64],
+    step: &mut [f64],
+) -> bool {
+    let n = problem.n_params();
+    let m = problem.n_residuals();
+    if df == 0 || n == 0 || m < n || p.len() != n || ratio.len() != n || step.len() != n {
+        return false;
+    }
+    ws.prepare(m, n);
+    if !problem.residuals(p, &mut ws.fvec) || !problem.jacobian(p, &mut ws.fjac) {
+        return false;
+    }
+    if !all_finite(&ws.fvec) || !all_finite(&ws.fjac[..m * n]) {
+        return false;
+    }
+    let rss = sum_of_squares(&ws.fvec) + problem.constant_ss();
+    qr_factor_pivoted(
+        m,
+        n,
+        &mut ws.fjac,
+        &mut ws.ipvt,
+        &mut ws.rdiag,
+        &mut ws.acnorm,
+        &mut ws.lwa1,
+    );
+    // A numerically singular R: no standard errors, no meaningful ratios.
+    let rmax = ws.rdiag.iter().fold(0.0f64, |a, r| a.max(r.abs()));
+    if rmax == 0.0 || ws.rdiag.iter().any(|r| r.abs() <= 1e3 * EPSMCH * rmax) {
+        return false;
+    }
+    ws.trial_f.copy_from_slice(&ws.fvec);
+    apply_qt(m, n, &ws.fjac, &mut ws.trial_f);
+    // R z = -(Q^T r)[..n] by back substitution; R's strict upper triangle is in fjac.
+    let r_at = |i: usize, j: usize, ws: &LmWorkspace| {
+        if i == j {
+            ws.rdiag[j]
+        } else {
+            ws.fjac[j * m + i]
+        }
+    };
+    for i in (0..n).rev() {
+        let mut sum = -ws.trial_f[i];
+        for j in i + 1..n {
+            sum -= r_at(i, j, ws) * ws.lwa2[j];
+        }
+        ws.lwa2[i] = sum / ws.rdiag[i];
+    }
+    // (J^T J)^-1 = P R^-1 R^-T P^T: the squared norm of row i of R^-1 is its diagonal entry.
+    // Column k of R^-1 solves R c = e_k (zero below row k).
+    for v in ws.sdiag.iter_mut() {
+        *v = 0.0;
+    }
+    for k in 0..n {
+        for i in (0..=k).rev() {
+            let mut sum = if i == k { 1.0 } else { 0.0 };
+            for j in i + 1..=k {
+                sum -= r_at(i, j, ws) * ws.lwa1[j];
+            }
+            ws.lwa1[i] = sum / ws.rdiag[i];
+            ws.sdiag[i] += ws.lwa1[i] * ws.lwa1[i];
+        }
+    }
+    let s2 = rss / df as f64;
+    for j in 0..n {
+        let k = ws.ipvt[j];
+        step[k] = ws.lwa2[j];
+        let se = (s2 * ws.sdiag[j]).sqrt();
+        ratio[k] = if se > 0.0 {
+            ws.lwa2[j].abs() / se
+        } else if ws.lwa2[j] == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    true
 }
 
 /// Minimise `||r(p)||^2` from `p0`, optionally within `bounds`.

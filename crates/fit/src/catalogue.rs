@@ -156,6 +156,96 @@ pub const MODELS: &[ModelInfo] = &[
         "drc Michaelis-Menten with a lower limit: c + (d - c)/(1 + e/x).",
         "c + (d - c) * x / (x + e_)",
         &["c", "d", "e"], NONE, NO_CONST, &[]),
+    // The reduced and extended drc families under drc's own names (`fct = LN.3()` is
+    // `--model LN.3`): the same formulas with a limit fixed, or a hormesis or threshold term.
+    model!("LL.3u", &["ll3u"], "drc", "linear",
+        "drc log-logistic, upper limit 1: c + (1 - c)/(1 + exp(b (ln x - ln e))).",
+        "piecewise(c + (1 - c) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, piecewise(1, b > 0, c, b < 0, (c + 1) / 2))",
+        &["b", "c", "e"], NONE, NO_CONST, &[]),
+    model!("W1.2", &["w12"], "drc", "linear",
+        "drc Weibull type 1, limits 0 and 1: exp(-exp(b (ln x - ln e))).",
+        "piecewise(exp(-exp(b * (ln(x) - ln(e_)))), x > 0, piecewise(1, b > 0, 0))",
+        &["b", "e"], NONE, NO_CONST, &[]),
+    model!("W1.3", &["w13"], "drc", "linear",
+        "drc Weibull type 1, lower limit 0: d exp(-exp(b (ln x - ln e))).",
+        "piecewise(d * exp(-exp(b * (ln(x) - ln(e_)))), x > 0, piecewise(d, b > 0, 0))",
+        &["b", "d", "e"], NONE, NO_CONST, &[]),
+    model!("W2.2", &["w22"], "drc", "linear",
+        "drc Weibull type 2, limits 0 and 1: 1 - exp(-exp(b (ln x - ln e))).",
+        "piecewise(1 - exp(-exp(b * (ln(x) - ln(e_)))), x > 0, piecewise(0, b > 0, 1))",
+        &["b", "e"], NONE, NO_CONST, &[]),
+    model!("W2.3", &["w23"], "drc", "linear",
+        "drc Weibull type 2, lower limit 0: d (1 - exp(-exp(b (ln x - ln e)))).",
+        "piecewise(d * (1 - exp(-exp(b * (ln(x) - ln(e_))))), x > 0, piecewise(0, b > 0, d))",
+        &["b", "d", "e"], NONE, NO_CONST, &[]),
+    model!("LN.2", &["ln2"], "drc", "linear",
+        "drc log-normal, limits 0 and 1: Phi(b (ln x - ln e)).",
+        "piecewise(0.5 * erfc(-b * (ln(x) - ln(e_)) / sqrt(2)), x > 0, piecewise(0, b > 0, 1))",
+        &["b", "e"], NONE, NO_CONST, &[]),
+    model!("LN.3", &["ln3"], "drc", "linear",
+        "drc log-normal, lower limit 0: d Phi(b (ln x - ln e)).",
+        "piecewise(d * 0.5 * erfc(-b * (ln(x) - ln(e_)) / sqrt(2)), x > 0, piecewise(0, b > 0, d))",
+        &["b", "d", "e"], NONE, NO_CONST, &[]),
+    model!("LN.3u", &["ln3u"], "drc", "linear",
+        "drc log-normal, upper limit 1: c + (1 - c) Phi(b (ln x - ln e)).",
+        "piecewise(c + (1 - c) * 0.5 * erfc(-b * (ln(x) - ln(e_)) / sqrt(2)), x > 0, piecewise(c, b > 0, 1))",
+        &["b", "c", "e"], NONE, NO_CONST, &[]),
+    model!("L.3", &["l3"], "drc", "linear",
+        "drc logistic on the dose scale, lower limit 0: d/(1 + exp(b (x - e))).",
+        "d / (1 + exp(b * (x - e_)))",
+        &["b", "d", "e"], NONE, NO_CONST, &[]),
+    model!("L.5", &["l5"], "drc", "linear",
+        "drc generalised logistic on the dose scale: c + (d - c)/(1 + exp(b (x - e)))^f.",
+        "c + (d - c) / (1 + exp(b * (x - e_)))^f",
+        &["b", "c", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("EXD.2", &["exd2"], "drc", "linear",
+        "drc exponential decay to 0: d exp(-x/e).",
+        "d * exp(-x / e_)",
+        &["d", "e"], NONE, NO_CONST, &[]),
+    model!("AR.2", &["ar2"], "drc", "linear",
+        "drc asymptotic regression from 0: d (1 - exp(-x/e)).",
+        "d * (1 - exp(-x / e_))",
+        &["d", "e"], NONE, NO_CONST, &[]),
+    model!("AR.3", &["ar3"], "drc", "linear",
+        "drc shifted asymptotic regression: c + (d - c)(1 - exp(-x/e)).",
+        "c + (d - c) * (1 - exp(-x / e_))",
+        &["c", "d", "e"], NONE, NO_CONST, &[]),
+    model!("MM.2", &["mm2"], "drc", "linear",
+        "drc Michaelis-Menten: d/(1 + e/x).",
+        "d * x / (x + e_)",
+        &["d", "e"], NONE, NO_CONST, &[]),
+    model!("BC.5", &["bc5"], "drc", "linear",
+        "drc Brain-Cousens hormesis: c + (d - c + f x)/(1 + exp(b (ln x - ln e))).",
+        "piecewise(c + (d - c + f * x) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, piecewise(d, b > 0, c))",
+        &["b", "c", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("CRS.4a", &["crs4a"], "drc", "linear",
+        "drc Cedergreen-Ritz-Streibig hormesis, lower limit 0, alpha 1: (d + f exp(-1/x))/(1 + exp(b (ln x - ln e))).",
+        "piecewise((d + f * exp(-1 / x)) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, d)",
+        &["b", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("CRS.4b", &["crs4b"], "drc", "linear",
+        "drc Cedergreen-Ritz-Streibig hormesis, lower limit 0, alpha 0.5: (d + f exp(-1/x^0.5))/(1 + exp(b (ln x - ln e))).",
+        "piecewise((d + f * exp(-1 / x^0.5)) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, d)",
+        &["b", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("CRS.4c", &["crs4c"], "drc", "linear",
+        "drc Cedergreen-Ritz-Streibig hormesis, lower limit 0, alpha 0.25: (d + f exp(-1/x^0.25))/(1 + exp(b (ln x - ln e))).",
+        "piecewise((d + f * exp(-1 / x^0.25)) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, d)",
+        &["b", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("CRS.5a", &["crs5a"], "drc", "linear",
+        "drc Cedergreen-Ritz-Streibig hormesis, alpha 1: c + (d - c + f exp(-1/x))/(1 + exp(b (ln x - ln e))).",
+        "piecewise(c + (d - c + f * exp(-1 / x)) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, d)",
+        &["b", "c", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("CRS.5b", &["crs5b"], "drc", "linear",
+        "drc Cedergreen-Ritz-Streibig hormesis, alpha 0.5: c + (d - c + f exp(-1/x^0.5))/(1 + exp(b (ln x - ln e))).",
+        "piecewise(c + (d - c + f * exp(-1 / x^0.5)) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, d)",
+        &["b", "c", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("CRS.5c", &["crs5c"], "drc", "linear",
+        "drc Cedergreen-Ritz-Streibig hormesis, alpha 0.25: c + (d - c + f exp(-1/x^0.25))/(1 + exp(b (ln x - ln e))).",
+        "piecewise(c + (d - c + f * exp(-1 / x^0.25)) / (1 + exp(b * (ln(x) - ln(e_)))), x > 0, d)",
+        &["b", "c", "d", "e", "f"], NONE, NO_CONST, &[]),
+    model!("baro5", &[], "drc", "linear",
+        "drc baroreflex model: log-logistic with slopes b1 and b2 joined by the weight f = 1/(1 + exp(2 b1 b2/|b1 + b2| (ln x - ln e))) (Ricketts and Head 1999).",
+        "c + (d - c) / (1 + exp(b1 * (ln(x) - ln(e_))) / (1 + exp(2 * b1 * b2 / abs(b1 + b2) * (ln(x) - ln(e_)))) + (1 - 1 / (1 + exp(2 * b1 * b2 / abs(b1 + b2) * (ln(x) - ln(e_))))) * exp(b2 * (ln(x) - ln(e_))))",
+        &["b1", "b2", "c", "d", "e"], NONE, NO_CONST, &[]),
     // ---- Radioligand binding ----
     model!("saturation-one-site", &["one-site-specific", "hyperbola"], "binding", "linear",
         "Specific binding at one site: bmax x/(kd + x); x is the free radioligand concentration.",
@@ -330,6 +420,87 @@ fn starter(id: &str, constants: &[(String, f64)]) -> Starter {
         "BC.4" => Arc::new(|x, _, y| {
             let s = drc_ll_start(x, y);
             vec![s[0], s[1].max(s[2]), s[3], 0.0]
+        }),
+        "LL.3u" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![s[0], s[1], s[3]]
+        }),
+        "W1.2" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![s[0], s[3]]
+        }),
+        "W1.3" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![s[0], s[1].max(s[2]), s[3]]
+        }),
+        // Weibull type 2 and the log-normal rise when b > 0: the sign of drc's LL b flips.
+        "W2.2" | "LN.2" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![-s[0], s[3]]
+        }),
+        "W2.3" | "LN.3" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![-s[0], s[1].max(s[2]), s[3]]
+        }),
+        "LN.3u" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![-s[0], s[1].min(s[2]), s[3]]
+        }),
+        "BC.5" | "CRS.5a" | "CRS.5b" | "CRS.5c" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![s[0], s[1], s[2], s[3], 0.0]
+        }),
+        "CRS.4a" | "CRS.4b" | "CRS.4c" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![s[0], s[1].max(s[2]), s[3], 0.0]
+        }),
+        "baro5" => Arc::new(|x, _, y| {
+            let s = drc_ll_start(x, y);
+            vec![s[0], s[0], s[1], s[2], s[3]]
+        }),
+        "L.3" | "L.5" => {
+            let five = id == "L.5";
+            Arc::new(move |x, _, y| {
+                let s = start::sigmoid(x, y);
+                let b = -s.slope * std::f64::consts::LN_10;
+                let m = start::mean_by_x(x, y);
+                let first = m.first().map(|p| p.1).unwrap_or(s.top);
+                let last = m.last().map(|p| p.1).unwrap_or(s.bottom);
+                if five {
+                    vec![b, last, first, s.mid_x, 1.0]
+                } else {
+                    vec![b, first.max(last), s.mid_x]
+                }
+            })
+        }
+        "EXD.2" => Arc::new(|x, _, y| {
+            let m = start::mean_by_x(x, y);
+            let first = m.first().map(|p| p.1).unwrap_or(1.0);
+            let t_half = start::x_at_half_decay(x, y);
+            vec![first, (t_half / std::f64::consts::LN_2).max(1e-12)]
+        }),
+        "AR.2" | "MM.2" => {
+            let ar = id == "AR.2";
+            Arc::new(move |x, _, y| {
+                let top = start::max_mean(x, y);
+                let half = start::x_at_fraction_of_max(x, y, 0.5).max(1e-12);
+                // d (1 - exp(-x/e)) is half-way at x = e ln 2.
+                vec![
+                    top,
+                    if ar {
+                        half / std::f64::consts::LN_2
+                    } else {
+                        half
+                    },
+                ]
+            })
+        }
+        "AR.3" => Arc::new(|x, _, y| {
+            let m = start::mean_by_x(x, y);
+            let first = m.first().map(|p| p.1).unwrap_or(0.0);
+            let top = start::max_mean(x, y);
+            let half = start::x_at_fraction_of_max(x, y, 0.5).max(1e-12);
+            vec![first, top, half / std::f64::consts::LN_2]
         }),
         "L.4" => Arc::new(|x, _, y| {
             let s = start::sigmoid(x, y);
@@ -516,13 +687,16 @@ fn natural_bounds(id: &str) -> Vec<(&'static str, f64, f64)> {
         "5pl" => vec![("s", 1e-6, inf)],
         "biphasic" => vec![("frac", 0.0, 1.0)],
         "competition-two-sites" => vec![("frac", 0.0, 1.0)],
-        "LL.2" | "LL.3" | "LL.4" | "LL.5" | "W1.4" | "W2.4" | "LN.4" | "BC.4" => {
+        "LL.2" | "LL.3" | "LL.3u" | "LL.4" | "LL.5" | "W1.2" | "W1.3" | "W1.4" | "W2.2"
+        | "W2.3" | "W2.4" | "LN.2" | "LN.3" | "LN.3u" | "LN.4" | "BC.4" | "BC.5" | "CRS.4a"
+        | "CRS.4b" | "CRS.4c" | "CRS.5a" | "CRS.5b" | "CRS.5c" | "baro5" => {
             vec![
                 ("e", 1e-300, inf),
                 ("f", if id == "LL.5" { 1e-6 } else { -inf }, inf),
             ]
         }
-        "EXD.3" | "MM.3" => vec![("e", 1e-300, inf)],
+        "L.5" => vec![("f", 1e-6, inf)],
+        "EXD.2" | "EXD.3" | "MM.2" | "MM.3" | "AR.2" | "AR.3" => vec![("e", 1e-300, inf)],
         "saturation-one-site" | "saturation-one-site-total" => vec![("kd", pos, inf)],
         "saturation-two-sites" => vec![("kd1", pos, inf), ("kd2", pos, inf)],
         "association" => vec![("kob", pos, inf)],

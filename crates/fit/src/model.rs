@@ -378,8 +378,11 @@ impl CurveModel for FormulaModel {
         if scratch.len() != n_slots {
             scratch.clear();
             scratch.resize(n_slots, 0.0);
-            self.program.init_slots(scratch);
         }
+        // Always: a workspace shared by two models whose programs have as many slots (CRS.4b and
+        // CRS.4c differ only in a constant exponent; a model and its `--compare` alternative)
+        // would otherwise evaluate one with the other's constants.
+        self.program.init_slots(scratch);
         let nc = self.covariates.len();
         scratch[1 + nc..1 + nc + p.len()].copy_from_slice(p);
         let n = x.len();

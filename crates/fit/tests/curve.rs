@@ -188,6 +188,160 @@ fn cases() -> Vec<Case> {
             truth: vec![2.0, 8.0, 3.0, 1.0],
         },
         Case {
+            id: "LL.3u",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![2.0, 0.2, 3.0],
+        },
+        Case {
+            id: "W1.2",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![2.0, 3.0],
+        },
+        Case {
+            id: "W1.3",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![2.0, 8.0, 3.0],
+        },
+        Case {
+            id: "W2.2",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![-2.0, 3.0],
+        },
+        Case {
+            id: "W2.3",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![-2.0, 8.0, 3.0],
+        },
+        Case {
+            id: "LN.2",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![1.2, 3.0],
+        },
+        Case {
+            id: "LN.3",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![1.2, 8.0, 3.0],
+        },
+        Case {
+            id: "LN.3u",
+            constants: vec![],
+            x: d_lin.clone(),
+            cov: vec![],
+            truth: vec![1.2, 0.2, 3.0],
+        },
+        Case {
+            id: "L.3",
+            constants: vec![],
+            x: linspace(0.0, 10.0, 13),
+            cov: vec![],
+            truth: vec![1.5, 8.0, 5.0],
+        },
+        Case {
+            id: "L.5",
+            constants: vec![],
+            x: linspace(0.0, 10.0, 21),
+            cov: vec![],
+            truth: vec![1.5, 0.5, 8.0, 5.0, 1.5],
+        },
+        Case {
+            id: "EXD.2",
+            constants: vec![],
+            x: linspace(0.0, 20.0, 13),
+            cov: vec![],
+            truth: vec![8.0, 5.0],
+        },
+        Case {
+            id: "AR.2",
+            constants: vec![],
+            x: linspace(0.0, 30.0, 13),
+            cov: vec![],
+            truth: vec![8.0, 5.0],
+        },
+        Case {
+            id: "AR.3",
+            constants: vec![],
+            x: linspace(0.0, 30.0, 13),
+            cov: vec![],
+            truth: vec![1.0, 8.0, 5.0],
+        },
+        Case {
+            id: "MM.2",
+            constants: vec![],
+            x: linspace(0.0, 50.0, 13),
+            cov: vec![],
+            truth: vec![10.0, 5.0],
+        },
+        Case {
+            id: "BC.5",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 0.5, 8.0, 3.0, 1.0],
+        },
+        Case {
+            id: "CRS.4a",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 8.0, 3.0, 2.0],
+        },
+        Case {
+            id: "CRS.4b",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 8.0, 3.0, 2.0],
+        },
+        Case {
+            id: "CRS.4c",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 8.0, 3.0, 2.0],
+        },
+        Case {
+            id: "CRS.5a",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 0.5, 8.0, 3.0, 2.0],
+        },
+        Case {
+            id: "CRS.5b",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 0.5, 8.0, 3.0, 2.0],
+        },
+        Case {
+            id: "CRS.5c",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 0.5, 8.0, 3.0, 2.0],
+        },
+        Case {
+            id: "baro5",
+            constants: vec![],
+            x: logspace(-2.0, 2.0, 21),
+            cov: vec![],
+            truth: vec![2.0, 4.0, 0.5, 8.0, 3.0],
+        },
+        Case {
             id: "MM.3",
             constants: vec![],
             x: linspace(0.0, 50.0, 13),
@@ -802,6 +956,45 @@ fn replicates_solved_through_their_means_give_the_fit_of_every_point() {
                 best.params[k]
             );
             assert!(rel(p.std_error.unwrap(), se) < 1e-4, "{name} SE");
+        }
+    }
+}
+
+/// One workspace, two models whose compiled programs have the same number of slots and differ
+/// only in a constant: each fit must use its own model. (The constants were written into the
+/// scratch memory only when its size changed, so the second model was evaluated with the
+/// first's exponent and reported a wrong optimum as converged.)
+#[test]
+fn a_shared_workspace_never_mixes_two_models_constants() {
+    let half = build("CRS.4b", &[]).unwrap();
+    let quarter = build("CRS.4c", &[]).unwrap();
+    let x = logspace(-2.0, 2.0, 21);
+    let truth = [2.0, 8.0, 3.0, 2.0];
+    let mut shared = FitWorkspace::new();
+    for model in [&half, &quarter, &half, &quarter] {
+        let y = simulate(model.as_ref(), &x, &[], &truth);
+        let data = CurveData {
+            x: x.clone(),
+            y,
+            ..Default::default()
+        };
+        let spec = FitSpec::default().resolve(model.as_ref()).unwrap();
+        let alone = fit_curve(model.as_ref(), &data, &spec, &mut FitWorkspace::new());
+        let reused = fit_curve(model.as_ref(), &data, &spec, &mut shared);
+        for ((a, b), t) in alone.parameters.iter().zip(&reused.parameters).zip(truth) {
+            assert!(
+                (a.estimate - t).abs() < 1e-6,
+                "{}: {} alone",
+                model.id(),
+                a.estimate
+            );
+            assert_eq!(
+                a.estimate,
+                b.estimate,
+                "{} {}: shared workspace",
+                model.id(),
+                a.name
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `ligand` binary: one test binary, modules by command.
 
+mod determinism;
 mod drc;
 mod fit;
 mod nist;

@@ -10,9 +10,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ligand_expr::format_number;
 use ligand_model::{parse_antimony, parse_sbml, Diagnostic, DiagnosticKind};
+use ligand_sim::eigen::{Stability, StabilityKind};
 use ligand_sim::{
-    scan, CompileOptions, Dose, Method, Observable, Observables, ParameterSets, Settings,
-    Simulator, SteadyStateOptions, System, Trajectory,
+    scan, AbsoluteTolerance, CompileOptions, Dose, Method, Observable, Observables, ParameterSets,
+    Settings, Simulator, SteadyStateOptions, System, Trajectory,
 };
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -51,9 +52,11 @@ pub struct SimulateArgs {
     /// Relative tolerance.
     #[arg(long, default_value_t = 1e-6)]
     rtol: f64,
-    /// Absolute tolerance (in the units of the state: amounts).
-    #[arg(long, default_value_t = 1e-12)]
-    atol: f64,
+    /// One absolute tolerance for every state (in the units of the state:
+    /// amounts). Default: scaled to the model, RTOL * 1e-6 * each state's
+    /// typical amount (see docs/simulate.md).
+    #[arg(long)]
+    atol: Option<f64>,
     /// Integration method.
     #[arg(long, value_enum, default_value_t = MethodArg::Bdf)]
     method: MethodArg,
@@ -87,9 +90,11 @@ pub struct SimulateArgs {
     #[arg(long)]
     quiet: bool,
     /// The most internal steps of one simulation.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = DEFAULT_MAX_STEPS)]
     max_steps: u64,
 }
+
+const DEFAULT_MAX_STEPS: u64 = 1_000_000;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum MethodArg {
@@ -361,7 +366,79 @@ fn read_scan(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     Ok((names, rows))
 }
 
+/// The most values (rows times columns) of one simulation's output: the
+/// trajectory is held in memory before it is written.
+const MAX_OUTPUT_VALUES: usize = 100_000_000;
+
+/// Options that another option makes meaningless are refused rather than
+/// ignored.
+fn check_conflicts(args: &SimulateArgs) -> Result<()> {
+    if args.steady_state {
+        let ignored: [(bool, &str); 7] = [
+            (args.duration.is_some(), "--duration"),
+            (args.steps.is_some(), "--steps"),
+            (args.times.is_some(), "--times"),
+            (!args.dose.is_empty(), "--dose"),
+            (!args.infuse.is_empty(), "--infuse"),
+            (!matches!(args.method, MethodArg::Bdf), "--method"),
+            (args.max_steps != DEFAULT_MAX_STEPS, "--max-steps"),
+        ];
+        if let Some((_, flag)) = ignored.iter().find(|(given, _)| *given) {
+            bail!(
+                "{flag} has no meaning with --steady-state (a steady state has no output times, doses or integration settings); remove one of them"
+            );
+        }
+        if !args.sensitivities.is_empty() {
+            bail!("--sensitivities with --steady-state: sensitivities of a steady state are not supported yet");
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for item in &args.set {
+        let name = item
+            .split_once('=')
+            .map_or(item.as_str(), |(k, _)| k)
+            .trim();
+        if seen.contains(&name) {
+            bail!("--set `{name}` is given twice; give each name once");
+        }
+        seen.push(name);
+    }
+    for (flag, list) in [
+        ("--vars", &args.vars),
+        ("--amounts", &args.amounts),
+        ("--sensitivities", &args.sensitivities),
+    ] {
+        for (i, v) in list.iter().enumerate() {
+            if list[..i].contains(v) {
+                bail!("{flag} names `{v}` twice");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An error for a model with nothing to report, with a hint for the frame
+/// file of a built-in model (its modules are put in only by name).
+fn nothing_to_simulate(path: &Path, model: &ligand_model::Model) -> anyhow::Error {
+    let src = std::fs::read_to_string(path).unwrap_or_default();
+    let frame = src
+        .lines()
+        .any(|l| l.trim_start().starts_with("// @module"));
+    let hint = match (&model.name, frame) {
+        (Some(name), true) => format!(
+            "; {} is the frame of a built-in model, whose modules are put in place of its `@module` lines only when it is simulated by name: `ligand simulate {name}`",
+            path.display(),
+        ),
+        _ => "; name what to report with --vars (rule variables, parameters, compartments)".into(),
+    };
+    anyhow!(
+        "{}: the model has no species, so there is nothing to report{hint}",
+        path.display()
+    )
+}
+
 fn plan(args: &SimulateArgs) -> Result<Plan> {
+    check_conflicts(args)?;
     let model = read_model(&args.model, args.quiet)?;
     let set = parse_set(&args.set)?;
     let doses = parse_doses(&args.dose, &args.infuse, &model, &set, args.start)?;
@@ -385,6 +462,9 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
     } else {
         args.vars.clone()
     };
+    if names.is_empty() && args.amounts.is_empty() {
+        return Err(nothing_to_simulate(&args.model, &model));
+    }
     for a in &args.amounts {
         if !names.contains(a) {
             names.push(a.clone());
@@ -428,6 +508,15 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
                 if n == 0 {
                     bail!("--steps must be at least 1");
                 }
+                let columns = names.len().max(1) * (1 + args.sensitivities.len()) + 1;
+                if n.checked_add(1)
+                    .and_then(|rows| rows.checked_mul(columns))
+                    .is_none_or(|v| v > MAX_OUTPUT_VALUES)
+                {
+                    bail!(
+                        "--steps {n}: {n} rows of {columns} columns is more than the {MAX_OUTPUT_VALUES} values a simulation may output; use fewer --steps (or --times for the times you need)"
+                    );
+                }
                 Settings::grid(args.start, d, n)
             }
             _ => bail!("give the output times: --duration D --steps N, or --times t1,t2,..."),
@@ -442,7 +531,10 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
             MethodArg::Erk => Method::Erk,
         },
         rtol: args.rtol,
-        atol: args.atol,
+        atol: match args.atol {
+            Some(a) => AbsoluteTolerance::Absolute(a),
+            None => AbsoluteTolerance::Scaled,
+        },
         max_steps: args.max_steps,
         doses,
         ..Settings::default()
@@ -457,6 +549,12 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
     let scan = match &args.scan {
         Some(path) => {
             let (names, rows) = read_scan(path)?;
+            if rows.is_empty() {
+                bail!("{}: the scan table has no rows (a header of names, then one row of values per simulation)", path.display());
+            }
+            if let Some(n) = names.iter().find(|n| set.iter().any(|(k, _, _)| k == *n)) {
+                bail!("`{n}` is both in --set and a column of the scan table {}; give it in one place", path.display());
+            }
             let mut sets = ParameterSets::new(&system, &names, rows)
                 .map_err(|e| anyhow!("{}: {e}", path.display()))?;
             sets.base = overrides.clone();
@@ -534,6 +632,9 @@ fn header_names(system: &System, obs: &Observables, scan: bool) -> String {
         events: vec![],
         stats: Default::default(),
         stopped: None,
+        rtol: 0.0,
+        atol: vec![],
+        warnings: vec![],
     };
     csv_header(&t, obs, scan)
 }
@@ -565,6 +666,16 @@ fn csv_rows(t: &Trajectory, row: Option<usize>, final_only: bool) -> String {
             }
         }
         s.push('\n');
+    }
+    for w in &t.warnings {
+        match row {
+            Some(r) => {
+                let _ = writeln!(s, "# row {r} warning: {w}");
+            }
+            None => {
+                let _ = writeln!(s, "# warning: {w}");
+            }
+        }
     }
     if let Some(st) = &t.stopped {
         match row {
@@ -623,6 +734,9 @@ fn json_trajectory(t: &Trajectory, row: Option<usize>, final_only: bool) -> serd
     if !t.events.is_empty() {
         obj["events"] = serde_json::json!(t.events);
     }
+    if !t.warnings.is_empty() {
+        obj["warnings"] = serde_json::json!(t.warnings);
+    }
     obj
 }
 
@@ -637,11 +751,67 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     }
 }
 
+/// The tolerances used, for a note on standard error: the relative one and
+/// the range of the absolute ones with the states at its ends.
+fn tolerance_note(system: &System, rtol: f64, rule: AbsoluteTolerance, atol: &[f64]) -> String {
+    let states = system.states();
+    let rule_text = match rule {
+        AbsoluteTolerance::Absolute(a) => format!("atol {a:e} for every state (--atol)"),
+        AbsoluteTolerance::Scaled => {
+            let lo = (0..atol.len()).min_by(|&a, &b| atol[a].total_cmp(&atol[b]));
+            let hi = (0..atol.len()).max_by(|&a, &b| atol[a].total_cmp(&atol[b]));
+            let range = match (lo, hi) {
+                (Some(lo), Some(hi)) if atol[lo] != atol[hi] => format!(
+                    ": from {:e} (`{}`) to {:e} (`{}`)",
+                    atol[lo], states[lo].0, atol[hi], states[hi].0
+                ),
+                (Some(lo), _) => format!(": {:e} for every state", atol[lo]),
+                _ => String::new(),
+            };
+            format!(
+                "atol scaled to the model (rtol * 1e-6 * each state's typical amount){range}; --atol sets one value for every state"
+            )
+        }
+    };
+    format!("tolerances: rtol {rtol:e}; {rule_text}")
+}
+
+/// The tolerances as JSON: the relative one, the rule, and each state's
+/// absolute tolerance by name.
+fn json_tolerances(
+    system: &System,
+    rtol: f64,
+    rule: AbsoluteTolerance,
+    atol: &[f64],
+) -> serde_json::Value {
+    let mut per_state = serde_json::Map::new();
+    for ((name, _), a) in system.states().iter().zip(atol) {
+        per_state.insert(name.clone(), serde_json::json!(a));
+    }
+    serde_json::json!({
+        "rtol": rtol,
+        "atol_rule": match rule {
+            AbsoluteTolerance::Scaled => "scaled",
+            AbsoluteTolerance::Absolute(_) => "absolute",
+        },
+        "atol": per_state,
+    })
+}
+
 fn run_single(args: &SimulateArgs, plan: &Plan) -> Result<()> {
     let mut sim = Simulator::new(&plan.system, &plan.observables);
     let t = sim
         .run(&plan.settings, &plan.overrides)
         .map_err(|e| anyhow!("{}: {e}", args.model.display()))?;
+    if !args.quiet {
+        eprintln!(
+            "{}",
+            tolerance_note(&plan.system, t.rtol, plan.settings.atol, &t.atol)
+        );
+        for w in &t.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     let mut sink = Sink::open(args.output.as_deref())?;
     match args.format {
         Format::Csv => {
@@ -653,6 +823,7 @@ fn run_single(args: &SimulateArgs, plan: &Plan) -> Result<()> {
             if let Some(n) = plan.system.name() {
                 v["model"] = serde_json::json!(n);
             }
+            v["tolerances"] = json_tolerances(&plan.system, t.rtol, plan.settings.atol, &t.atol);
             sink.write(&serde_json::to_string_pretty(&v)?)?;
             sink.write("\n")?;
         }
@@ -700,12 +871,23 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
         sink.write(&header_names(&plan.system, &plan.observables, true))?;
     }
     let mut failed: Vec<String> = Vec::new();
+    let mut warned = 0usize;
+    if !args.quiet {
+        eprintln!(
+            "tolerances: rtol {:e}; {}",
+            plan.settings.rtol,
+            match plan.settings.atol {
+                AbsoluteTolerance::Absolute(a) => format!("atol {a:e} for every state (--atol)"),
+                AbsoluteTolerance::Scaled => "atol scaled to each simulation's model state (rtol * 1e-6 * each state's typical amount); --atol sets one value for every state".into(),
+            }
+        );
+    }
     // Chunks keep memory bounded and the output streaming, in row order.
     let chunk = 512;
     let mut start = 0;
     while start < n {
         let end = (start + chunk).min(n);
-        let blocks: Vec<(String, Option<String>)> = scan(
+        let blocks: Vec<(String, Option<String>, usize)> = scan(
             &plan.system,
             &plan.observables,
             &plan.settings,
@@ -726,7 +908,7 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
                         csv_rows(&t, Some(i), args.final_only)
                     };
                     let fail = t.stopped.as_ref().map(|s| format!("row {i}: {s}"));
-                    (text, fail)
+                    (text, fail, t.warnings.len())
                 }
                 Err(e) => {
                     let text = if json {
@@ -742,15 +924,18 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
                     } else {
                         format!("# row {i} failed: {e}\n")
                     };
-                    (text, Some(format!("row {i}: {e}")))
+                    (text, Some(format!("row {i}: {e}")), 0)
                 }
             },
             &progress,
         );
-        for (text, fail) in blocks {
+        for (text, fail, w) in blocks {
             sink.write(&text)?;
             if let Some(f) = fail {
                 failed.push(f);
+            }
+            if w > 0 {
+                warned += 1;
             }
         }
         start = end;
@@ -761,6 +946,9 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
     sink.finish()?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
+    }
+    if warned > 0 && !args.quiet {
+        eprintln!("warning: {warned} of {n} simulations may not be converged (see their `# row N warning` lines or `warnings` fields)");
     }
     if !failed.is_empty() {
         let shown: Vec<&str> = failed.iter().take(5).map(String::as_str).collect();
@@ -780,6 +968,7 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
         atol: plan.settings.atol,
         ..SteadyStateOptions::default()
     };
+    let mut noted = false;
     // (scan row, the overrides of that row)
     type Job = (Option<usize>, Vec<(usize, f64)>);
     let rows: Vec<Job> = match &plan.scan {
@@ -821,13 +1010,36 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
     for (row, r) in results {
         match r {
             Ok(ss) => {
+                if !args.quiet && !noted {
+                    eprintln!(
+                        "{}",
+                        tolerance_note(&plan.system, options.rtol, options.atol, &ss.atol)
+                    );
+                    noted = true;
+                }
+                let unstable = stability_warning(&ss.stability);
+                if let (Some(w), false) = (&unstable, args.quiet) {
+                    match row {
+                        Some(i) => eprintln!("warning: row {i}: {w}"),
+                        None => eprintln!("warning: {w}"),
+                    }
+                }
                 if json {
                     let mut v = serde_json::to_value(&ss)?;
                     if let Some(i) = row {
                         v["row"] = serde_json::json!(i);
                     }
+                    if let Some(w) = &unstable {
+                        v["warnings"] = serde_json::json!([w]);
+                    }
                     json_rows.push(v);
                 } else {
+                    if let Some(w) = &unstable {
+                        match row {
+                            Some(i) => sink.write(&format!("# row {i} warning: {w}\n"))?,
+                            None => sink.write(&format!("# warning: {w}\n"))?,
+                        }
+                    }
                     let mut s = String::new();
                     if let Some(i) = row {
                         let _ = write!(s, "{i},");
@@ -873,6 +1085,30 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
         bail!("{}: {}", args.model.display(), failed.join("\n"));
     }
     Ok(())
+}
+
+/// A warning for a steady state that is not known to be stable.
+fn stability_warning(s: &Stability) -> Option<String> {
+    let laws = if s.conservation_laws > 0 {
+        format!(
+            " (the {} zero eigenvalue(s) of conservation laws excluded)",
+            s.conservation_laws
+        )
+    } else {
+        String::new()
+    };
+    match s.kind {
+        StabilityKind::Stable => None,
+        StabilityKind::Unstable => Some(format!(
+            "the steady state is unstable: the Jacobian has an eigenvalue with real part {}{laws}, so the dynamics move away from it; simulate a time course to see where they go",
+            format_number(s.max_real_part)
+        )),
+        StabilityKind::Marginal => Some(format!(
+            "the steady state is marginally stable: the largest real part of the Jacobian's eigenvalues is {}, zero to rounding{laws}, so linearisation does not decide",
+            format_number(s.max_real_part)
+        )),
+        _ => Some("the stability of the steady state is unknown: the eigenvalues of the Jacobian could not be computed".into()),
+    }
 }
 
 #[cfg(test)]

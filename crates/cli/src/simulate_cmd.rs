@@ -121,12 +121,16 @@ struct Plan {
     scan: Option<ParameterSets>,
 }
 
-fn read_model(path: &Path, quiet: bool) -> Result<ligand_model::Model> {
+mod units;
+use units::ModelUnits;
+
+/// The model, and the units its text declares (see [`units`]).
+fn read_model(path: &Path, quiet: bool) -> Result<(ligand_model::Model, ModelUnits)> {
     if !path.exists() {
         let names = ligand_sim::builtin::builtin_names();
         return match path.to_str().and_then(ligand_sim::builtin::builtin_model) {
             Some(src) => parse_antimony(src)
-                .map(|(m, _)| m)
+                .map(|(m, _)| (m, ModelUnits::Builtin))
                 .map_err(|diags| anyhow!(render_all(path, src, &diags))),
             None => bail!(
                 "{}: no such file, and no built-in model of that name (built-in models: {})",
@@ -155,13 +159,13 @@ fn read_model(path: &Path, quiet: bool) -> Result<ligand_model::Model> {
                         eprintln!("{}: {}", path.display(), w.render(&src));
                     }
                 }
-                Ok(m)
+                Ok((m, ModelUnits::from_sbml(&src)))
             }
             Err(diags) => Err(anyhow!(render_all(path, &src, &diags))),
         };
     }
     match parse_antimony(&src) {
-        Ok((m, _warnings)) => Ok(m),
+        Ok((m, _warnings)) => Ok((m, ModelUnits::from_antimony(&src))),
         Err(diags) => Err(anyhow!(render_all(path, &src, &diags))),
     }
 }
@@ -192,19 +196,19 @@ fn parse_number(s: &str, what: &str) -> Result<f64> {
 }
 
 /// Concentration units accepted after a number in `--dose` and `--set`, with
-/// their factors to nM, the concentration unit of ligand's built-in models.
+/// their factors to mol/L.
 const CONCENTRATION_UNITS: [(&str, f64); 7] = [
-    ("pM", 1e-3),
-    ("nM", 1.0),
-    ("uM", 1e3),
-    ("\u{b5}M", 1e3),
-    ("\u{3bc}M", 1e3),
-    ("mM", 1e6),
-    ("M", 1e9),
+    ("pM", 1e-12),
+    ("nM", 1e-9),
+    ("uM", 1e-6),
+    ("\u{b5}M", 1e-6),
+    ("\u{3bc}M", 1e-6),
+    ("mM", 1e-3),
+    ("M", 1.0),
 ];
 
 /// A number, with an optional concentration unit: `(value, true)` with the
-/// value in nM when a unit was given (`100nM`, `2.5 uM`).
+/// value in mol/L when a unit was given (`100nM`, `2.5 uM`).
 fn parse_quantity(s: &str, what: &str) -> Result<(f64, bool)> {
     let t = s.trim();
     for (unit, factor) in CONCENTRATION_UNITS {
@@ -215,14 +219,24 @@ fn parse_quantity(s: &str, what: &str) -> Result<(f64, bool)> {
     Ok((parse_number(t, what)?, false))
 }
 
-/// The size of a species' compartment (after `--set`), and whether its
-/// symbol means an amount (substanceOnly).
+/// What converting a concentration into a species needs.
+struct SpeciesPlace {
+    /// Its compartment's id and size (after `--set`).
+    compartment: String,
+    size: f64,
+    /// Its symbol means an amount (substanceOnly).
+    amount_only: bool,
+    /// Its initial value is given as an amount.
+    initial_amount: bool,
+}
+
+/// Where species `species` lives, or `None` if the model has no such species.
 fn species_compartment(
     model: &ligand_model::Model,
     set: &[(String, f64, bool)],
     species: &str,
     what: &str,
-) -> Result<Option<(f64, bool, bool)>> {
+) -> Result<Option<SpeciesPlace>> {
     let Some(s) = model.species.iter().find(|s| s.id == species) else {
         return Ok(None);
     };
@@ -232,12 +246,31 @@ fn species_compartment(
         .map(|(_, v, _)| *v)
         .or_else(|| model.compartments.iter().find(|c| c.id == s.compartment).and_then(|c| c.size))
         .ok_or_else(|| anyhow!("{what}: the size of compartment `{}` is not a plain number, so a concentration cannot be converted to an amount; give an amount", s.compartment))?;
-    let initial_amount = matches!(s.initial, Some(ligand_model::InitialQuantity::Amount(_)));
-    Ok(Some((size, s.has_only_substance_units, initial_amount)))
+    Ok(Some(SpeciesPlace {
+        compartment: s.compartment.clone(),
+        size,
+        amount_only: s.has_only_substance_units,
+        initial_amount: matches!(s.initial, Some(ligand_model::InitialQuantity::Amount(_))),
+    }))
+}
+
+/// A concentration in mol/L as a concentration in the model's units of
+/// `species`, or an error saying which unit is missing.
+fn to_model_concentration(
+    units: &ModelUnits,
+    place: &SpeciesPlace,
+    species: &str,
+    molar: f64,
+    what: &str,
+) -> Result<f64> {
+    let factor = units.molar(species, &place.compartment).map_err(|why| {
+        anyhow!("{what}: cannot convert the concentration into the units of `{species}`: {why}; give the value in the model's own units, without a unit")
+    })?;
+    Ok(molar / factor)
 }
 
 /// `--set` values: name, value, and whether a concentration unit was given
-/// (the value is then in nM; see [`convert_set`]).
+/// (the value is then in mol/L; see [`convert_set`]).
 fn parse_set(items: &[String]) -> Result<Vec<(String, f64, bool)>> {
     items
         .iter()
@@ -251,11 +284,15 @@ fn parse_set(items: &[String]) -> Result<Vec<(String, f64, bool)>> {
         .collect()
 }
 
-/// The value to set for `name`: a concentration in nM for a parameter or a
-/// species whose initial value is a concentration; times the compartment
-/// size for a species whose initial value is an amount.
+/// The value to set for `name`, converted through the model's units when a
+/// concentration unit was given: a concentration in the species' units for
+/// a species whose initial value is a concentration, times the compartment
+/// size for one whose initial value is an amount; nM for a parameter of a
+/// built-in model. Parameters of other models have no declared units to
+/// convert to (ligand reads none), so a unit there is refused.
 fn convert_set(
     model: &ligand_model::Model,
+    units: &ModelUnits,
     set: &[(String, f64, bool)],
     item: &(String, f64, bool),
 ) -> Result<f64> {
@@ -268,11 +305,19 @@ fn convert_set(
         bail!("{what}: `{name}` is a compartment; its size takes no concentration unit");
     }
     match species_compartment(model, set, name, &what)? {
-        Some((_, true, _)) => bail!(
+        Some(p) if p.amount_only => bail!(
             "{what}: `{name}` is an amount (substanceOnly) species; give an amount, without a unit"
         ),
-        Some((size, false, true)) => Ok(v * size),
-        _ => Ok(*v),
+        Some(p) => {
+            let c = to_model_concentration(units, &p, name, *v, &what)?;
+            Ok(if p.initial_amount { c * p.size } else { c })
+        }
+        None => match units {
+            ModelUnits::Builtin => Ok(v / 1e-9),
+            ModelUnits::Declared { .. } => bail!(
+                "{what}: `{name}` is not a species, and ligand knows no units for it (only the built-in models' parameters are in nM); give its value in the model's units, without a unit"
+            ),
+        },
     }
 }
 
@@ -280,6 +325,7 @@ fn parse_doses(
     doses: &[String],
     infusions: &[String],
     model: &ligand_model::Model,
+    units: &ModelUnits,
     set: &[(String, f64, bool)],
     start: f64,
 ) -> Result<Vec<Dose>> {
@@ -296,11 +342,14 @@ fn parse_doses(
         let what = format!("--dose `{d}`");
         let (mut amount, unit) = parse_quantity(amount, &what)?;
         if unit {
-            // A concentration (nM) into a concentration species: times the volume.
+            // A concentration into a concentration species: in the species'
+            // units, times the volume.
             match species_compartment(model, set, species, &what)? {
                 None => bail!("{what}: the model has no species `{species}`"),
-                Some((_, true, _)) => bail!("{what}: `{species}` is an amount (substanceOnly) species; give its dose as an amount, without a unit"),
-                Some((size, false, _)) => amount *= size,
+                Some(p) if p.amount_only => bail!("{what}: `{species}` is an amount (substanceOnly) species; give its dose as an amount, without a unit"),
+                Some(p) => {
+                    amount = to_model_concentration(units, &p, species, amount, &what)? * p.size
+                }
             }
         }
         out.push(Dose::Bolus {
@@ -439,9 +488,9 @@ fn nothing_to_simulate(path: &Path, model: &ligand_model::Model) -> anyhow::Erro
 
 fn plan(args: &SimulateArgs) -> Result<Plan> {
     check_conflicts(args)?;
-    let model = read_model(&args.model, args.quiet)?;
+    let (model, units) = read_model(&args.model, args.quiet)?;
     let set = parse_set(&args.set)?;
-    let doses = parse_doses(&args.dose, &args.infuse, &model, &set, args.start)?;
+    let doses = parse_doses(&args.dose, &args.infuse, &model, &units, &set, args.start)?;
     let infusions: Vec<String> = doses
         .iter()
         .filter_map(|d| match d {
@@ -544,7 +593,7 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
         let i = system
             .base_index(&item.0)
             .map_err(|e| anyhow!("--set: {e}"))?;
-        overrides.push((i, convert_set(&model, &set, item)?));
+        overrides.push((i, convert_set(&model, &units, &set, item)?));
     }
     let scan = match &args.scan {
         Some(path) => {
@@ -1116,42 +1165,79 @@ mod tests {
     use super::*;
 
     #[test]
-    fn concentration_units_convert_to_nanomolar() {
-        assert_eq!(parse_quantity("100nM", "x").unwrap(), (100.0, true));
-        assert_eq!(parse_quantity(" 2.5 uM", "x").unwrap(), (2500.0, true));
-        assert_eq!(parse_quantity("2.5\u{b5}M", "x").unwrap(), (2500.0, true));
-        assert_eq!(parse_quantity("1mM", "x").unwrap(), (1e6, true));
-        assert_eq!(parse_quantity("1e-9M", "x").unwrap(), (1.0, true));
-        assert_eq!(parse_quantity("500pM", "x").unwrap(), (0.5, true));
+    fn concentration_units_convert_to_molar() {
+        let close = |s: &str, v: f64| {
+            let (x, unit) = parse_quantity(s, "x").unwrap();
+            assert!(unit && (x - v).abs() <= 1e-12 * v, "{s}: {x}");
+        };
+        close("100nM", 1e-7);
+        close(" 2.5 uM", 2.5e-6);
+        close("2.5\u{b5}M", 2.5e-6);
+        close("1mM", 1e-3);
+        close("1e-9M", 1e-9);
+        close("500pM", 5e-10);
         assert_eq!(parse_quantity("7", "x").unwrap(), (7.0, false));
         assert!(parse_quantity("7 kg", "x").is_err());
     }
 
     #[test]
     fn a_concentration_dose_is_an_amount_in_the_species_compartment() {
-        let (m, _) = parse_antimony(
-            "compartment V = 2; species C in V; substanceOnly species N in V; C = 0; N = 0",
-        )
-        .unwrap();
-        let doses =
-            |d: &str, set: &[(String, f64, bool)]| parse_doses(&[d.to_string()], &[], &m, set, 5.0);
+        let src = "unit substance = nmole; unit volume = litre
+compartment V = 2; species C in V; substanceOnly species N in V; C = 0; N = 0";
+        let (m, _) = parse_antimony(src).unwrap();
+        let units = ModelUnits::from_antimony(src);
+        let doses = |d: &str, set: &[(String, f64, bool)]| {
+            parse_doses(&[d.to_string()], &[], &m, &units, set, 5.0)
+        };
         let amount = |d: Result<Vec<Dose>>| match d.unwrap().as_slice() {
             [Dose::Bolus { amount, time, .. }] => (*amount, *time),
             other => panic!("{other:?}"),
         };
-        assert_eq!(amount(doses("C=1uM@10", &[])), (2000.0, 10.0));
+        let close = |(a, t): (f64, f64), (b, u): (f64, f64)| {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs() && t == u,
+                "{a} {t} vs {b} {u}"
+            )
+        };
+        close(amount(doses("C=1uM@10", &[])), (2000.0, 10.0));
         // Without a time the dose is at the start; a plain number is an amount.
-        assert_eq!(amount(doses("C=3", &[])), (3.0, 5.0));
+        close(amount(doses("C=3", &[])), (3.0, 5.0));
         // --set of the compartment size counts.
         let set = [("V".to_string(), 4.0, false)];
-        assert_eq!(amount(doses("C=1nM", &set)), (4.0, 5.0));
+        close(amount(doses("C=1nM", &set)), (4.0, 5.0));
         assert!(doses("N=1nM", &[]).is_err());
-        assert_eq!(amount(doses("N=1", &[])), (1.0, 5.0));
+        close(amount(doses("N=1", &[])), (1.0, 5.0));
         assert!(doses("X=1nM", &[]).is_err());
-        // --set: nM for concentrations; refused for amounts and compartments.
-        let item = |n: &str| (n.to_string(), 100.0, true);
-        assert_eq!(convert_set(&m, &[], &item("C")).unwrap(), 100.0);
-        assert!(convert_set(&m, &[], &item("N")).is_err());
-        assert!(convert_set(&m, &[], &item("V")).is_err());
+        // --set: in the species' units; refused for amounts and compartments.
+        let item = |n: &str| (n.to_string(), 100e-9, true);
+        let c = convert_set(&m, &units, &[], &item("C")).unwrap();
+        assert!((c - 100.0).abs() < 1e-9, "{c}");
+        assert!(convert_set(&m, &units, &[], &item("N")).is_err());
+        assert!(convert_set(&m, &units, &[], &item("V")).is_err());
+    }
+
+    #[test]
+    fn a_concentration_without_declared_units_is_refused() {
+        let src = "compartment V = 2; species C in V; C = 0; k = 1";
+        let (m, _) = parse_antimony(src).unwrap();
+        let units = ModelUnits::from_antimony(src);
+        let e = parse_doses(&["C=1uM".to_string()], &[], &m, &units, &[], 0.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--dose `C=1uM`") && e.contains("no substance unit"),
+            "{e}"
+        );
+        // A parameter of a file model: no units known.
+        let e = convert_set(&m, &units, &[], &("k".into(), 1e-9, true))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`k` is not a species"), "{e}");
+        // A built-in model's parameters are in nM.
+        assert!(
+            (convert_set(&m, &ModelUnits::Builtin, &[], &("k".into(), 2e-9, true)).unwrap() - 2.0)
+                .abs()
+                < 1e-12
+        );
     }
 }

@@ -240,3 +240,43 @@ end";
         t.row(2)[0]
     );
 }
+
+#[test]
+fn the_model_language_guide_binding_example_is_right() {
+    // docs/model-language.md's first example: 1 nM ligand on 0.1 nM
+    // receptor in mol/L, washed out at 600 s. With one absolute tolerance of
+    // 1e-12 for every model, the occupancy at 600 s came out 0.309 instead
+    // of 0.343 (10 % low).
+    let src = "
+model binding
+  compartment well = 2e-4;
+  species L in well, R in well, LR in well;
+  bind: L + R -> LR; well*(kon*L*R - koff*LR)
+  L = 1e-9; R = 1e-10; LR = 0
+  kon = 1e6; koff = 1e-3
+  occupancy := LR/(R + LR)
+  washout: at (time > 600): L = 0
+end";
+    let sys = system(src);
+    let obs = sys
+        .observables(&[ligand_sim::Observable::value("occupancy")])
+        .unwrap();
+    let run = |rtol: f64, atol: AbsoluteTolerance| {
+        let settings = Settings {
+            times: vec![60.0, 300.0, 600.0, 1200.0],
+            rtol,
+            atol,
+            ..Settings::default()
+        };
+        Simulator::new(&sys, &obs).run(&settings, &[]).unwrap()
+    };
+    let tight = run(1e-10, AbsoluteTolerance::Absolute(1e-30));
+    let default = run(1e-6, AbsoluteTolerance::Scaled);
+    for i in 0..4 {
+        let (a, b) = (default.row(i)[0], tight.row(i)[0]);
+        assert!((a - b).abs() < 1e-5 * b, "t={}: {a} vs {b}", tight.times[i]);
+    }
+    assert!((tight.row(2)[0] - 0.343347).abs() < 1e-5);
+    let old = run(1e-6, AbsoluteTolerance::Absolute(1e-12));
+    assert!((old.row(2)[0] - tight.row(2)[0]).abs() > 0.05 * tight.row(2)[0]);
+}

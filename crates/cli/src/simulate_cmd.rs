@@ -811,10 +811,13 @@ fn tolerance_note(system: &System, rtol: f64, rule: AbsoluteTolerance, atol: &[f
             let hi = (0..atol.len()).max_by(|&a, &b| atol[a].total_cmp(&atol[b]));
             let range = match (lo, hi) {
                 (Some(lo), Some(hi)) if atol[lo] != atol[hi] => format!(
-                    ": from {:e} (`{}`) to {:e} (`{}`)",
-                    atol[lo], states[lo].0, atol[hi], states[hi].0
+                    ": from {} (`{}`) to {} (`{}`)",
+                    short(atol[lo]),
+                    states[lo].0,
+                    short(atol[hi]),
+                    states[hi].0
                 ),
-                (Some(lo), _) => format!(": {:e} for every state", atol[lo]),
+                (Some(lo), _) => format!(": {} for every state", short(atol[lo])),
                 _ => String::new(),
             };
             format!(
@@ -823,6 +826,18 @@ fn tolerance_note(system: &System, rtol: f64, rule: AbsoluteTolerance, atol: &[f
         }
     };
     format!("tolerances: rtol {rtol:e}; {rule_text}")
+}
+
+/// A tolerance to four significant digits, for reading (`2e-26`, not
+/// `2.0000000000000004e-26`).
+fn short(v: f64) -> String {
+    let s = format!("{v:.3e}");
+    match s.split_once('e') {
+        Some((m, e)) if m.contains('.') => {
+            format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.'))
+        }
+        _ => s,
+    }
 }
 
 /// The tolerances as JSON: the relative one, the rule, and each state's

@@ -440,6 +440,9 @@ fn check_conflicts(args: &SimulateArgs) -> Result<()> {
         if !args.sensitivities.is_empty() {
             bail!("--sensitivities with --steady-state: sensitivities of a steady state are not supported yet");
         }
+        if args.final_only {
+            bail!("--final-only has no meaning with --steady-state (each row is one steady state already); remove it");
+        }
     }
     let mut seen: Vec<&str> = Vec::new();
     for item in &args.set {
@@ -571,6 +574,22 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
             _ => bail!("give the output times: --duration D --steps N, or --times t1,t2,..."),
         }
     };
+    // A dose after the last output time would never be given.
+    if let Some(&last) = times.last() {
+        for d in &doses {
+            let (species, at, flag) = match d {
+                Dose::Bolus { species, time, .. } => (species, *time, "--dose"),
+                Dose::Infusion { species, start, .. } => (species, *start, "--infuse"),
+            };
+            if at > last || (matches!(d, Dose::Infusion { .. }) && at == last) {
+                bail!(
+                    "{flag} into `{species}` at t={}: after the last output time {}, so it would have no effect; simulate longer or remove it",
+                    format_number(at),
+                    format_number(last)
+                );
+            }
+        }
+    }
     let settings = Settings {
         start: args.start,
         times,

@@ -148,8 +148,34 @@ fn duplicate_and_ignored_options_are_errors() {
     assert_refused(&o, &["--dose", "--steady-state"]);
     let o = simulate(DECAY, "o4.ant", &["--steady-state", "--method", "erk"]);
     assert_refused(&o, &["--method", "--steady-state"]);
+    let table = TempFile::new("ss-scan.csv", b"k\n0.1\n");
+    let o = simulate(
+        DECAY,
+        "o6.ant",
+        &["--steady-state", "--scan", table.path(), "--final-only"],
+    );
+    assert_refused(&o, &["--final-only", "--steady-state"]);
     let o = simulate(DECAY, "o5.ant", &["--times", "0,1", "--vars", "A,A"]);
     assert_refused(&o, &["--vars", "`A` twice"]);
+}
+
+#[test]
+fn a_dose_after_the_end_is_an_error() {
+    let o = simulate(DECAY, "late.ant", &["--times", "0,10", "--dose", "A=1@20"]);
+    assert_refused(&o, &["--dose into `A` at t=20", "last output time 10"]);
+    let o = simulate(
+        DECAY,
+        "late2.ant",
+        &["--times", "0,10", "--infuse", "A=1@10:30"],
+    );
+    assert_refused(&o, &["--infuse into `A` at t=10"]);
+    // A dose at the last output time is given (and reported: values after it).
+    let o = simulate(
+        DECAY,
+        "late3.ant",
+        &["--times", "0,10", "--dose", "A=1e-24@10", "--amounts", "A"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]

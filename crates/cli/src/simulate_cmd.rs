@@ -10,9 +10,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ligand_expr::format_number;
 use ligand_model::{parse_antimony, parse_sbml, Diagnostic, DiagnosticKind};
+use ligand_sim::eigen::{Stability, StabilityKind};
 use ligand_sim::{
-    scan, CompileOptions, Dose, Method, Observable, Observables, ParameterSets, Settings,
-    Simulator, SteadyStateOptions, System, Trajectory,
+    scan, AbsoluteTolerance, CompileOptions, Dose, Method, Observable, Observables, ParameterSets,
+    Settings, Simulator, SteadyStateOptions, System, Trajectory,
 };
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -51,9 +52,11 @@ pub struct SimulateArgs {
     /// Relative tolerance.
     #[arg(long, default_value_t = 1e-6)]
     rtol: f64,
-    /// Absolute tolerance (in the units of the state: amounts).
-    #[arg(long, default_value_t = 1e-12)]
-    atol: f64,
+    /// One absolute tolerance for every state (in the units of the state:
+    /// amounts). Default: scaled to the model, RTOL * 1e-6 * each state's
+    /// typical amount (see docs/simulate.md).
+    #[arg(long)]
+    atol: Option<f64>,
     /// Integration method.
     #[arg(long, value_enum, default_value_t = MethodArg::Bdf)]
     method: MethodArg,
@@ -87,9 +90,11 @@ pub struct SimulateArgs {
     #[arg(long)]
     quiet: bool,
     /// The most internal steps of one simulation.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = DEFAULT_MAX_STEPS)]
     max_steps: u64,
 }
+
+const DEFAULT_MAX_STEPS: u64 = 1_000_000;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum MethodArg {
@@ -116,12 +121,16 @@ struct Plan {
     scan: Option<ParameterSets>,
 }
 
-fn read_model(path: &Path, quiet: bool) -> Result<ligand_model::Model> {
+mod units;
+use units::ModelUnits;
+
+/// The model, and the units its text declares (see [`units`]).
+fn read_model(path: &Path, quiet: bool) -> Result<(ligand_model::Model, ModelUnits)> {
     if !path.exists() {
         let names = ligand_sim::builtin::builtin_names();
         return match path.to_str().and_then(ligand_sim::builtin::builtin_model) {
             Some(src) => parse_antimony(src)
-                .map(|(m, _)| m)
+                .map(|(m, _)| (m, ModelUnits::Builtin))
                 .map_err(|diags| anyhow!(render_all(path, src, &diags))),
             None => bail!(
                 "{}: no such file, and no built-in model of that name (built-in models: {})",
@@ -150,13 +159,13 @@ fn read_model(path: &Path, quiet: bool) -> Result<ligand_model::Model> {
                         eprintln!("{}: {}", path.display(), w.render(&src));
                     }
                 }
-                Ok(m)
+                Ok((m, ModelUnits::from_sbml(&src)))
             }
             Err(diags) => Err(anyhow!(render_all(path, &src, &diags))),
         };
     }
     match parse_antimony(&src) {
-        Ok((m, _warnings)) => Ok(m),
+        Ok((m, _warnings)) => Ok((m, ModelUnits::from_antimony(&src))),
         Err(diags) => Err(anyhow!(render_all(path, &src, &diags))),
     }
 }
@@ -187,19 +196,19 @@ fn parse_number(s: &str, what: &str) -> Result<f64> {
 }
 
 /// Concentration units accepted after a number in `--dose` and `--set`, with
-/// their factors to nM, the concentration unit of ligand's built-in models.
+/// their factors to mol/L.
 const CONCENTRATION_UNITS: [(&str, f64); 7] = [
-    ("pM", 1e-3),
-    ("nM", 1.0),
-    ("uM", 1e3),
-    ("\u{b5}M", 1e3),
-    ("\u{3bc}M", 1e3),
-    ("mM", 1e6),
-    ("M", 1e9),
+    ("pM", 1e-12),
+    ("nM", 1e-9),
+    ("uM", 1e-6),
+    ("\u{b5}M", 1e-6),
+    ("\u{3bc}M", 1e-6),
+    ("mM", 1e-3),
+    ("M", 1.0),
 ];
 
 /// A number, with an optional concentration unit: `(value, true)` with the
-/// value in nM when a unit was given (`100nM`, `2.5 uM`).
+/// value in mol/L when a unit was given (`100nM`, `2.5 uM`).
 fn parse_quantity(s: &str, what: &str) -> Result<(f64, bool)> {
     let t = s.trim();
     for (unit, factor) in CONCENTRATION_UNITS {
@@ -210,14 +219,24 @@ fn parse_quantity(s: &str, what: &str) -> Result<(f64, bool)> {
     Ok((parse_number(t, what)?, false))
 }
 
-/// The size of a species' compartment (after `--set`), and whether its
-/// symbol means an amount (substanceOnly).
+/// What converting a concentration into a species needs.
+struct SpeciesPlace {
+    /// Its compartment's id and size (after `--set`).
+    compartment: String,
+    size: f64,
+    /// Its symbol means an amount (substanceOnly).
+    amount_only: bool,
+    /// Its initial value is given as an amount.
+    initial_amount: bool,
+}
+
+/// Where species `species` lives, or `None` if the model has no such species.
 fn species_compartment(
     model: &ligand_model::Model,
     set: &[(String, f64, bool)],
     species: &str,
     what: &str,
-) -> Result<Option<(f64, bool, bool)>> {
+) -> Result<Option<SpeciesPlace>> {
     let Some(s) = model.species.iter().find(|s| s.id == species) else {
         return Ok(None);
     };
@@ -227,12 +246,31 @@ fn species_compartment(
         .map(|(_, v, _)| *v)
         .or_else(|| model.compartments.iter().find(|c| c.id == s.compartment).and_then(|c| c.size))
         .ok_or_else(|| anyhow!("{what}: the size of compartment `{}` is not a plain number, so a concentration cannot be converted to an amount; give an amount", s.compartment))?;
-    let initial_amount = matches!(s.initial, Some(ligand_model::InitialQuantity::Amount(_)));
-    Ok(Some((size, s.has_only_substance_units, initial_amount)))
+    Ok(Some(SpeciesPlace {
+        compartment: s.compartment.clone(),
+        size,
+        amount_only: s.has_only_substance_units,
+        initial_amount: matches!(s.initial, Some(ligand_model::InitialQuantity::Amount(_))),
+    }))
+}
+
+/// A concentration in mol/L as a concentration in the model's units of
+/// `species`, or an error saying which unit is missing.
+fn to_model_concentration(
+    units: &ModelUnits,
+    place: &SpeciesPlace,
+    species: &str,
+    molar: f64,
+    what: &str,
+) -> Result<f64> {
+    let factor = units.molar(species, &place.compartment).map_err(|why| {
+        anyhow!("{what}: cannot convert the concentration into the units of `{species}`: {why}; give the value in the model's own units, without a unit")
+    })?;
+    Ok(molar / factor)
 }
 
 /// `--set` values: name, value, and whether a concentration unit was given
-/// (the value is then in nM; see [`convert_set`]).
+/// (the value is then in mol/L; see [`convert_set`]).
 fn parse_set(items: &[String]) -> Result<Vec<(String, f64, bool)>> {
     items
         .iter()
@@ -246,11 +284,15 @@ fn parse_set(items: &[String]) -> Result<Vec<(String, f64, bool)>> {
         .collect()
 }
 
-/// The value to set for `name`: a concentration in nM for a parameter or a
-/// species whose initial value is a concentration; times the compartment
-/// size for a species whose initial value is an amount.
+/// The value to set for `name`, converted through the model's units when a
+/// concentration unit was given: a concentration in the species' units for
+/// a species whose initial value is a concentration, times the compartment
+/// size for one whose initial value is an amount; nM for a parameter of a
+/// built-in model. Parameters of other models have no declared units to
+/// convert to (ligand reads none), so a unit there is refused.
 fn convert_set(
     model: &ligand_model::Model,
+    units: &ModelUnits,
     set: &[(String, f64, bool)],
     item: &(String, f64, bool),
 ) -> Result<f64> {
@@ -263,11 +305,19 @@ fn convert_set(
         bail!("{what}: `{name}` is a compartment; its size takes no concentration unit");
     }
     match species_compartment(model, set, name, &what)? {
-        Some((_, true, _)) => bail!(
+        Some(p) if p.amount_only => bail!(
             "{what}: `{name}` is an amount (substanceOnly) species; give an amount, without a unit"
         ),
-        Some((size, false, true)) => Ok(v * size),
-        _ => Ok(*v),
+        Some(p) => {
+            let c = to_model_concentration(units, &p, name, *v, &what)?;
+            Ok(if p.initial_amount { c * p.size } else { c })
+        }
+        None => match units {
+            ModelUnits::Builtin => Ok(v / 1e-9),
+            ModelUnits::Declared { .. } => bail!(
+                "{what}: `{name}` is not a species, and ligand knows no units for it (only the built-in models' parameters are in nM); give its value in the model's units, without a unit"
+            ),
+        },
     }
 }
 
@@ -275,6 +325,7 @@ fn parse_doses(
     doses: &[String],
     infusions: &[String],
     model: &ligand_model::Model,
+    units: &ModelUnits,
     set: &[(String, f64, bool)],
     start: f64,
 ) -> Result<Vec<Dose>> {
@@ -291,11 +342,14 @@ fn parse_doses(
         let what = format!("--dose `{d}`");
         let (mut amount, unit) = parse_quantity(amount, &what)?;
         if unit {
-            // A concentration (nM) into a concentration species: times the volume.
+            // A concentration into a concentration species: in the species'
+            // units, times the volume.
             match species_compartment(model, set, species, &what)? {
                 None => bail!("{what}: the model has no species `{species}`"),
-                Some((_, true, _)) => bail!("{what}: `{species}` is an amount (substanceOnly) species; give its dose as an amount, without a unit"),
-                Some((size, false, _)) => amount *= size,
+                Some(p) if p.amount_only => bail!("{what}: `{species}` is an amount (substanceOnly) species; give its dose as an amount, without a unit"),
+                Some(p) => {
+                    amount = to_model_concentration(units, &p, species, amount, &what)? * p.size
+                }
             }
         }
         out.push(Dose::Bolus {
@@ -361,10 +415,85 @@ fn read_scan(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     Ok((names, rows))
 }
 
+/// The most values (rows times columns) of one simulation's output: the
+/// trajectory is held in memory before it is written.
+const MAX_OUTPUT_VALUES: usize = 100_000_000;
+
+/// Options that another option makes meaningless are refused rather than
+/// ignored.
+fn check_conflicts(args: &SimulateArgs) -> Result<()> {
+    if args.steady_state {
+        let ignored: [(bool, &str); 7] = [
+            (args.duration.is_some(), "--duration"),
+            (args.steps.is_some(), "--steps"),
+            (args.times.is_some(), "--times"),
+            (!args.dose.is_empty(), "--dose"),
+            (!args.infuse.is_empty(), "--infuse"),
+            (!matches!(args.method, MethodArg::Bdf), "--method"),
+            (args.max_steps != DEFAULT_MAX_STEPS, "--max-steps"),
+        ];
+        if let Some((_, flag)) = ignored.iter().find(|(given, _)| *given) {
+            bail!(
+                "{flag} has no meaning with --steady-state (a steady state has no output times, doses or integration settings); remove one of them"
+            );
+        }
+        if !args.sensitivities.is_empty() {
+            bail!("--sensitivities with --steady-state: sensitivities of a steady state are not supported yet");
+        }
+        if args.final_only {
+            bail!("--final-only has no meaning with --steady-state (each row is one steady state already); remove it");
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for item in &args.set {
+        let name = item
+            .split_once('=')
+            .map_or(item.as_str(), |(k, _)| k)
+            .trim();
+        if seen.contains(&name) {
+            bail!("--set `{name}` is given twice; give each name once");
+        }
+        seen.push(name);
+    }
+    for (flag, list) in [
+        ("--vars", &args.vars),
+        ("--amounts", &args.amounts),
+        ("--sensitivities", &args.sensitivities),
+    ] {
+        for (i, v) in list.iter().enumerate() {
+            if list[..i].contains(v) {
+                bail!("{flag} names `{v}` twice");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An error for a model with nothing to report, with a hint for the frame
+/// file of a built-in model (its modules are put in only by name).
+fn nothing_to_simulate(path: &Path, model: &ligand_model::Model) -> anyhow::Error {
+    let src = std::fs::read_to_string(path).unwrap_or_default();
+    let frame = src
+        .lines()
+        .any(|l| l.trim_start().starts_with("// @module"));
+    let hint = match (&model.name, frame) {
+        (Some(name), true) => format!(
+            "; {} is the frame of a built-in model, whose modules are put in place of its `@module` lines only when it is simulated by name: `ligand simulate {name}`",
+            path.display(),
+        ),
+        _ => "; name what to report with --vars (rule variables, parameters, compartments)".into(),
+    };
+    anyhow!(
+        "{}: the model has no species, so there is nothing to report{hint}",
+        path.display()
+    )
+}
+
 fn plan(args: &SimulateArgs) -> Result<Plan> {
-    let model = read_model(&args.model, args.quiet)?;
+    check_conflicts(args)?;
+    let (model, units) = read_model(&args.model, args.quiet)?;
     let set = parse_set(&args.set)?;
-    let doses = parse_doses(&args.dose, &args.infuse, &model, &set, args.start)?;
+    let doses = parse_doses(&args.dose, &args.infuse, &model, &units, &set, args.start)?;
     let infusions: Vec<String> = doses
         .iter()
         .filter_map(|d| match d {
@@ -385,6 +514,9 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
     } else {
         args.vars.clone()
     };
+    if names.is_empty() && args.amounts.is_empty() {
+        return Err(nothing_to_simulate(&args.model, &model));
+    }
     for a in &args.amounts {
         if !names.contains(a) {
             names.push(a.clone());
@@ -428,11 +560,36 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
                 if n == 0 {
                     bail!("--steps must be at least 1");
                 }
+                let columns = names.len().max(1) * (1 + args.sensitivities.len()) + 1;
+                if n.checked_add(1)
+                    .and_then(|rows| rows.checked_mul(columns))
+                    .is_none_or(|v| v > MAX_OUTPUT_VALUES)
+                {
+                    bail!(
+                        "--steps {n}: {n} rows of {columns} columns is more than the {MAX_OUTPUT_VALUES} values a simulation may output; use fewer --steps (or --times for the times you need)"
+                    );
+                }
                 Settings::grid(args.start, d, n)
             }
             _ => bail!("give the output times: --duration D --steps N, or --times t1,t2,..."),
         }
     };
+    // A dose after the last output time would never be given.
+    if let Some(&last) = times.last() {
+        for d in &doses {
+            let (species, at, flag) = match d {
+                Dose::Bolus { species, time, .. } => (species, *time, "--dose"),
+                Dose::Infusion { species, start, .. } => (species, *start, "--infuse"),
+            };
+            if at > last || (matches!(d, Dose::Infusion { .. }) && at == last) {
+                bail!(
+                    "{flag} into `{species}` at t={}: after the last output time {}, so it would have no effect; simulate longer or remove it",
+                    format_number(at),
+                    format_number(last)
+                );
+            }
+        }
+    }
     let settings = Settings {
         start: args.start,
         times,
@@ -442,7 +599,10 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
             MethodArg::Erk => Method::Erk,
         },
         rtol: args.rtol,
-        atol: args.atol,
+        atol: match args.atol {
+            Some(a) => AbsoluteTolerance::Absolute(a),
+            None => AbsoluteTolerance::Scaled,
+        },
         max_steps: args.max_steps,
         doses,
         ..Settings::default()
@@ -452,11 +612,17 @@ fn plan(args: &SimulateArgs) -> Result<Plan> {
         let i = system
             .base_index(&item.0)
             .map_err(|e| anyhow!("--set: {e}"))?;
-        overrides.push((i, convert_set(&model, &set, item)?));
+        overrides.push((i, convert_set(&model, &units, &set, item)?));
     }
     let scan = match &args.scan {
         Some(path) => {
             let (names, rows) = read_scan(path)?;
+            if rows.is_empty() {
+                bail!("{}: the scan table has no rows (a header of names, then one row of values per simulation)", path.display());
+            }
+            if let Some(n) = names.iter().find(|n| set.iter().any(|(k, _, _)| k == *n)) {
+                bail!("`{n}` is both in --set and a column of the scan table {}; give it in one place", path.display());
+            }
             let mut sets = ParameterSets::new(&system, &names, rows)
                 .map_err(|e| anyhow!("{}: {e}", path.display()))?;
             sets.base = overrides.clone();
@@ -534,6 +700,9 @@ fn header_names(system: &System, obs: &Observables, scan: bool) -> String {
         events: vec![],
         stats: Default::default(),
         stopped: None,
+        rtol: 0.0,
+        atol: vec![],
+        warnings: vec![],
     };
     csv_header(&t, obs, scan)
 }
@@ -565,6 +734,16 @@ fn csv_rows(t: &Trajectory, row: Option<usize>, final_only: bool) -> String {
             }
         }
         s.push('\n');
+    }
+    for w in &t.warnings {
+        match row {
+            Some(r) => {
+                let _ = writeln!(s, "# row {r} warning: {w}");
+            }
+            None => {
+                let _ = writeln!(s, "# warning: {w}");
+            }
+        }
     }
     if let Some(st) = &t.stopped {
         match row {
@@ -623,6 +802,9 @@ fn json_trajectory(t: &Trajectory, row: Option<usize>, final_only: bool) -> serd
     if !t.events.is_empty() {
         obj["events"] = serde_json::json!(t.events);
     }
+    if !t.warnings.is_empty() {
+        obj["warnings"] = serde_json::json!(t.warnings);
+    }
     obj
 }
 
@@ -637,11 +819,82 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     }
 }
 
+/// The tolerances used, for a note on standard error: the relative one and
+/// the range of the absolute ones with the states at its ends.
+fn tolerance_note(system: &System, rtol: f64, rule: AbsoluteTolerance, atol: &[f64]) -> String {
+    let states = system.states();
+    let rule_text = match rule {
+        AbsoluteTolerance::Absolute(a) => format!("atol {a:e} for every state (--atol)"),
+        AbsoluteTolerance::Scaled => {
+            let lo = (0..atol.len()).min_by(|&a, &b| atol[a].total_cmp(&atol[b]));
+            let hi = (0..atol.len()).max_by(|&a, &b| atol[a].total_cmp(&atol[b]));
+            let range = match (lo, hi) {
+                (Some(lo), Some(hi)) if atol[lo] != atol[hi] => format!(
+                    ": from {} (`{}`) to {} (`{}`)",
+                    short(atol[lo]),
+                    states[lo].0,
+                    short(atol[hi]),
+                    states[hi].0
+                ),
+                (Some(lo), _) => format!(": {} for every state", short(atol[lo])),
+                _ => String::new(),
+            };
+            format!(
+                "atol scaled to the model (rtol * 1e-6 * each state's typical amount){range}; --atol sets one value for every state"
+            )
+        }
+    };
+    format!("tolerances: rtol {rtol:e}; {rule_text}")
+}
+
+/// A tolerance to four significant digits, for reading (`2e-26`, not
+/// `2.0000000000000004e-26`).
+fn short(v: f64) -> String {
+    let s = format!("{v:.3e}");
+    match s.split_once('e') {
+        Some((m, e)) if m.contains('.') => {
+            format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.'))
+        }
+        _ => s,
+    }
+}
+
+/// The tolerances as JSON: the relative one, the rule, and each state's
+/// absolute tolerance by name.
+fn json_tolerances(
+    system: &System,
+    rtol: f64,
+    rule: AbsoluteTolerance,
+    atol: &[f64],
+) -> serde_json::Value {
+    let mut per_state = serde_json::Map::new();
+    for ((name, _), a) in system.states().iter().zip(atol) {
+        per_state.insert(name.clone(), serde_json::json!(a));
+    }
+    serde_json::json!({
+        "rtol": rtol,
+        "atol_rule": match rule {
+            AbsoluteTolerance::Scaled => "scaled",
+            AbsoluteTolerance::Absolute(_) => "absolute",
+        },
+        "atol": per_state,
+    })
+}
+
 fn run_single(args: &SimulateArgs, plan: &Plan) -> Result<()> {
     let mut sim = Simulator::new(&plan.system, &plan.observables);
     let t = sim
         .run(&plan.settings, &plan.overrides)
         .map_err(|e| anyhow!("{}: {e}", args.model.display()))?;
+    if !args.quiet {
+        eprintln!(
+            "{}",
+            tolerance_note(&plan.system, t.rtol, plan.settings.atol, &t.atol)
+        );
+        for w in &t.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     let mut sink = Sink::open(args.output.as_deref())?;
     match args.format {
         Format::Csv => {
@@ -653,6 +906,7 @@ fn run_single(args: &SimulateArgs, plan: &Plan) -> Result<()> {
             if let Some(n) = plan.system.name() {
                 v["model"] = serde_json::json!(n);
             }
+            v["tolerances"] = json_tolerances(&plan.system, t.rtol, plan.settings.atol, &t.atol);
             sink.write(&serde_json::to_string_pretty(&v)?)?;
             sink.write("\n")?;
         }
@@ -700,12 +954,23 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
         sink.write(&header_names(&plan.system, &plan.observables, true))?;
     }
     let mut failed: Vec<String> = Vec::new();
+    let mut warned = 0usize;
+    if !args.quiet {
+        eprintln!(
+            "tolerances: rtol {:e}; {}",
+            plan.settings.rtol,
+            match plan.settings.atol {
+                AbsoluteTolerance::Absolute(a) => format!("atol {a:e} for every state (--atol)"),
+                AbsoluteTolerance::Scaled => "atol scaled to each simulation's model state (rtol * 1e-6 * each state's typical amount); --atol sets one value for every state".into(),
+            }
+        );
+    }
     // Chunks keep memory bounded and the output streaming, in row order.
     let chunk = 512;
     let mut start = 0;
     while start < n {
         let end = (start + chunk).min(n);
-        let blocks: Vec<(String, Option<String>)> = scan(
+        let blocks: Vec<(String, Option<String>, usize)> = scan(
             &plan.system,
             &plan.observables,
             &plan.settings,
@@ -726,7 +991,7 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
                         csv_rows(&t, Some(i), args.final_only)
                     };
                     let fail = t.stopped.as_ref().map(|s| format!("row {i}: {s}"));
-                    (text, fail)
+                    (text, fail, t.warnings.len())
                 }
                 Err(e) => {
                     let text = if json {
@@ -742,15 +1007,18 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
                     } else {
                         format!("# row {i} failed: {e}\n")
                     };
-                    (text, Some(format!("row {i}: {e}")))
+                    (text, Some(format!("row {i}: {e}")), 0)
                 }
             },
             &progress,
         );
-        for (text, fail) in blocks {
+        for (text, fail, w) in blocks {
             sink.write(&text)?;
             if let Some(f) = fail {
                 failed.push(f);
+            }
+            if w > 0 {
+                warned += 1;
             }
         }
         start = end;
@@ -761,6 +1029,9 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
     sink.finish()?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
+    }
+    if warned > 0 && !args.quiet {
+        eprintln!("warning: {warned} of {n} simulations may not be converged (see their `# row N warning` lines or `warnings` fields)");
     }
     if !failed.is_empty() {
         let shown: Vec<&str> = failed.iter().take(5).map(String::as_str).collect();
@@ -780,6 +1051,7 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
         atol: plan.settings.atol,
         ..SteadyStateOptions::default()
     };
+    let mut noted = false;
     // (scan row, the overrides of that row)
     type Job = (Option<usize>, Vec<(usize, f64)>);
     let rows: Vec<Job> = match &plan.scan {
@@ -821,13 +1093,36 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
     for (row, r) in results {
         match r {
             Ok(ss) => {
+                if !args.quiet && !noted {
+                    eprintln!(
+                        "{}",
+                        tolerance_note(&plan.system, options.rtol, options.atol, &ss.atol)
+                    );
+                    noted = true;
+                }
+                let unstable = stability_warning(&ss.stability);
+                if let (Some(w), false) = (&unstable, args.quiet) {
+                    match row {
+                        Some(i) => eprintln!("warning: row {i}: {w}"),
+                        None => eprintln!("warning: {w}"),
+                    }
+                }
                 if json {
                     let mut v = serde_json::to_value(&ss)?;
                     if let Some(i) = row {
                         v["row"] = serde_json::json!(i);
                     }
+                    if let Some(w) = &unstable {
+                        v["warnings"] = serde_json::json!([w]);
+                    }
                     json_rows.push(v);
                 } else {
+                    if let Some(w) = &unstable {
+                        match row {
+                            Some(i) => sink.write(&format!("# row {i} warning: {w}\n"))?,
+                            None => sink.write(&format!("# warning: {w}\n"))?,
+                        }
+                    }
                     let mut s = String::new();
                     if let Some(i) = row {
                         let _ = write!(s, "{i},");
@@ -875,47 +1170,108 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
+/// A warning for a steady state that is not known to be stable.
+fn stability_warning(s: &Stability) -> Option<String> {
+    let laws = if s.conservation_laws > 0 {
+        format!(
+            " (the {} zero eigenvalue(s) of conservation laws excluded)",
+            s.conservation_laws
+        )
+    } else {
+        String::new()
+    };
+    match s.kind {
+        StabilityKind::Stable => None,
+        StabilityKind::Unstable => Some(format!(
+            "the steady state is unstable: the Jacobian has an eigenvalue with real part {}{laws}, so the dynamics move away from it; simulate a time course to see where they go",
+            format_number(s.max_real_part)
+        )),
+        StabilityKind::Marginal => Some(format!(
+            "the steady state is marginally stable: the largest real part of the Jacobian's eigenvalues is {}, zero to rounding{laws}, so linearisation does not decide",
+            format_number(s.max_real_part)
+        )),
+        _ => Some("the stability of the steady state is unknown: the eigenvalues of the Jacobian could not be computed".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn concentration_units_convert_to_nanomolar() {
-        assert_eq!(parse_quantity("100nM", "x").unwrap(), (100.0, true));
-        assert_eq!(parse_quantity(" 2.5 uM", "x").unwrap(), (2500.0, true));
-        assert_eq!(parse_quantity("2.5\u{b5}M", "x").unwrap(), (2500.0, true));
-        assert_eq!(parse_quantity("1mM", "x").unwrap(), (1e6, true));
-        assert_eq!(parse_quantity("1e-9M", "x").unwrap(), (1.0, true));
-        assert_eq!(parse_quantity("500pM", "x").unwrap(), (0.5, true));
+    fn concentration_units_convert_to_molar() {
+        let close = |s: &str, v: f64| {
+            let (x, unit) = parse_quantity(s, "x").unwrap();
+            assert!(unit && (x - v).abs() <= 1e-12 * v, "{s}: {x}");
+        };
+        close("100nM", 1e-7);
+        close(" 2.5 uM", 2.5e-6);
+        close("2.5\u{b5}M", 2.5e-6);
+        close("1mM", 1e-3);
+        close("1e-9M", 1e-9);
+        close("500pM", 5e-10);
         assert_eq!(parse_quantity("7", "x").unwrap(), (7.0, false));
         assert!(parse_quantity("7 kg", "x").is_err());
     }
 
     #[test]
     fn a_concentration_dose_is_an_amount_in_the_species_compartment() {
-        let (m, _) = parse_antimony(
-            "compartment V = 2; species C in V; substanceOnly species N in V; C = 0; N = 0",
-        )
-        .unwrap();
-        let doses =
-            |d: &str, set: &[(String, f64, bool)]| parse_doses(&[d.to_string()], &[], &m, set, 5.0);
+        let src = "unit substance = nmole; unit volume = litre
+compartment V = 2; species C in V; substanceOnly species N in V; C = 0; N = 0";
+        let (m, _) = parse_antimony(src).unwrap();
+        let units = ModelUnits::from_antimony(src);
+        let doses = |d: &str, set: &[(String, f64, bool)]| {
+            parse_doses(&[d.to_string()], &[], &m, &units, set, 5.0)
+        };
         let amount = |d: Result<Vec<Dose>>| match d.unwrap().as_slice() {
             [Dose::Bolus { amount, time, .. }] => (*amount, *time),
             other => panic!("{other:?}"),
         };
-        assert_eq!(amount(doses("C=1uM@10", &[])), (2000.0, 10.0));
+        let close = |(a, t): (f64, f64), (b, u): (f64, f64)| {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs() && t == u,
+                "{a} {t} vs {b} {u}"
+            )
+        };
+        close(amount(doses("C=1uM@10", &[])), (2000.0, 10.0));
         // Without a time the dose is at the start; a plain number is an amount.
-        assert_eq!(amount(doses("C=3", &[])), (3.0, 5.0));
+        close(amount(doses("C=3", &[])), (3.0, 5.0));
         // --set of the compartment size counts.
         let set = [("V".to_string(), 4.0, false)];
-        assert_eq!(amount(doses("C=1nM", &set)), (4.0, 5.0));
+        close(amount(doses("C=1nM", &set)), (4.0, 5.0));
         assert!(doses("N=1nM", &[]).is_err());
-        assert_eq!(amount(doses("N=1", &[])), (1.0, 5.0));
+        close(amount(doses("N=1", &[])), (1.0, 5.0));
         assert!(doses("X=1nM", &[]).is_err());
-        // --set: nM for concentrations; refused for amounts and compartments.
-        let item = |n: &str| (n.to_string(), 100.0, true);
-        assert_eq!(convert_set(&m, &[], &item("C")).unwrap(), 100.0);
-        assert!(convert_set(&m, &[], &item("N")).is_err());
-        assert!(convert_set(&m, &[], &item("V")).is_err());
+        // --set: in the species' units; refused for amounts and compartments.
+        let item = |n: &str| (n.to_string(), 100e-9, true);
+        let c = convert_set(&m, &units, &[], &item("C")).unwrap();
+        assert!((c - 100.0).abs() < 1e-9, "{c}");
+        assert!(convert_set(&m, &units, &[], &item("N")).is_err());
+        assert!(convert_set(&m, &units, &[], &item("V")).is_err());
+    }
+
+    #[test]
+    fn a_concentration_without_declared_units_is_refused() {
+        let src = "compartment V = 2; species C in V; C = 0; k = 1";
+        let (m, _) = parse_antimony(src).unwrap();
+        let units = ModelUnits::from_antimony(src);
+        let e = parse_doses(&["C=1uM".to_string()], &[], &m, &units, &[], 0.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--dose `C=1uM`") && e.contains("no substance unit"),
+            "{e}"
+        );
+        // A parameter of a file model: no units known.
+        let e = convert_set(&m, &units, &[], &("k".into(), 1e-9, true))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`k` is not a species"), "{e}");
+        // A built-in model's parameters are in nM.
+        assert!(
+            (convert_set(&m, &ModelUnits::Builtin, &[], &("k".into(), 2e-9, true)).unwrap() - 2.0)
+                .abs()
+                < 1e-12
+        );
     }
 }

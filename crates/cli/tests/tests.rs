@@ -4,6 +4,7 @@ mod determinism;
 mod drc;
 mod fit;
 mod nist;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -60,10 +60,23 @@ pub enum Failure {
     },
     /// The step size fell below what the time can resolve.
     #[error(
-        "the solver cannot advance: the step size fell to {step:e}{}",
-        fmt_list("; fastest-changing variables: ", variables)
+        "the solver cannot advance: the step size fell to {step:e}{}{}",
+        fmt_list("; fastest-changing variables: ", variables),
+        fmt_tolerances(*rtol, variables, atol)
     )]
-    StepSizeTooSmall { step: f64, variables: Vec<String> },
+    StepSizeTooSmall {
+        step: f64,
+        variables: Vec<String>,
+        /// The relative tolerance in force (0 when unknown).
+        #[serde(default)]
+        rtol: f64,
+        /// The absolute tolerances of `variables`.
+        #[serde(default)]
+        atol: Vec<f64>,
+    },
+    /// A reported value is NaN (a rule that divides zero by zero, say).
+    #[error("the value of `{variable}` is not a number (NaN)")]
+    NotANumber { variable: String },
     /// The Newton matrix stayed singular.
     #[error("the Newton matrix is singular")]
     SingularMatrix,
@@ -73,6 +86,26 @@ pub enum Failure {
     /// Events that keep triggering each other at one time.
     #[error("events keep triggering each other at one time (last: `{event}`)")]
     EventLoop { event: String },
+}
+
+/// Names the tolerances to change after a failed step.
+fn fmt_tolerances(rtol: f64, variables: &[String], atol: &[f64]) -> String {
+    if rtol <= 0.0 {
+        return String::new();
+    }
+    let each: Vec<String> = variables
+        .iter()
+        .zip(atol)
+        .map(|(v, a)| format!("`{v}` {a:e}"))
+        .collect();
+    format!(
+        ". The tolerances may not suit the model: try a smaller rtol (now {rtol:e}){}",
+        if each.is_empty() {
+            String::new()
+        } else {
+            format!(" or another atol (now {})", each.join(", "))
+        }
+    )
 }
 
 fn fmt_list(prefix: &str, items: &[String]) -> String {

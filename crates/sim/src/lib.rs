@@ -73,6 +73,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod builtin;
+pub mod eigen;
 mod error;
 mod observe;
 mod scan;
@@ -80,6 +81,7 @@ mod simulate;
 pub mod solver;
 mod steady;
 mod system;
+mod tolerance;
 
 pub use error::{Failure, SimError, Stopped};
 pub use observe::{Observable, Observables};
@@ -88,3 +90,4 @@ pub use simulate::{Dose, Overrides, Settings, Simulator, Trajectory};
 pub use solver::{Method, Solver, SolverStats};
 pub use steady::{SteadyState, SteadyStateError, SteadyStateMethod, SteadyStateOptions};
 pub use system::{CompileOptions, ConstantKind, StateKind, System};
+pub use tolerance::AbsoluteTolerance;

@@ -31,6 +31,7 @@ use crate::error::{Failure, SimError, Stopped};
 use crate::observe::Observables;
 use crate::solver::{Method, OdeProblem, Solver, SolverStats, StepError, Tolerances};
 use crate::system::{ConstantKind, StateKind, System};
+use crate::tolerance::{absolute_tolerances, typical_scales, AbsoluteTolerance};
 use serde::{Deserialize, Serialize};
 
 /// A dose: a bolus (an amount added at once) or an infusion (a constant rate
@@ -66,7 +67,9 @@ pub struct Settings {
     pub times: Vec<f64>,
     pub method: Method,
     pub rtol: f64,
-    pub atol: f64,
+    /// The absolute tolerances: by default scaled to the model (see
+    /// [`AbsoluteTolerance`]).
+    pub atol: AbsoluteTolerance,
     /// The largest internal step (`inf` for no limit).
     pub max_step: f64,
     /// The most internal steps of one simulation.
@@ -81,7 +84,7 @@ impl Default for Settings {
             times: Vec::new(),
             method: Method::Bdf,
             rtol: 1e-6,
-            atol: 1e-12,
+            atol: AbsoluteTolerance::Scaled,
             max_step: f64::INFINITY,
             max_steps: 1_000_000,
             doses: Vec::new(),
@@ -124,6 +127,17 @@ pub struct Trajectory {
     pub stats: SolverStats,
     /// Set when the simulation stopped before the last output time.
     pub stopped: Option<Stopped>,
+    /// The relative tolerance used.
+    #[serde(default)]
+    pub rtol: f64,
+    /// The absolute tolerance used for each state, in the order of
+    /// [`System::states`].
+    #[serde(default)]
+    pub atol: Vec<f64>,
+    /// Signs that the results may not be converged (a species amount
+    /// materially negative, a conserved total that drifted), each once.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Trajectory {
@@ -190,6 +204,25 @@ pub struct Simulator<'s> {
     pub(crate) g_mid: Vec<f64>,
     pub(crate) pending: Vec<Pending>,
     pub(crate) seq: u64,
+    // Convergence checks of the outputs.
+    checks: Checks,
+}
+
+/// What the outputs are checked against: the typical scales and absolute
+/// tolerances of the states, the conserved totals since the last
+/// discontinuity, and what was already reported.
+#[derive(Default)]
+struct Checks {
+    rtol: f64,
+    scales: Vec<f64>,
+    atol: Vec<f64>,
+    /// The conservation laws checked (none with infusions into their species).
+    laws: Vec<usize>,
+    totals: Vec<f64>,
+    warned_state: Vec<bool>,
+    warned_law: Vec<bool>,
+    /// The first observable that was NaN, and when.
+    nan: Option<(f64, String)>,
 }
 
 /// A step failure or a setup failure inside the loop.
@@ -229,6 +262,7 @@ impl<'s> Simulator<'s> {
             g_mid: Vec::new(),
             pending: Vec::new(),
             seq: 0,
+            checks: Checks::default(),
         }
     }
 
@@ -323,15 +357,45 @@ impl<'s> Simulator<'s> {
         }
     }
 
-    pub(crate) fn tolerances(&self, settings: &Settings) -> Tolerances {
+    /// The typical scale of every state at the initial state of the last
+    /// [`Simulator::initialize`], with the amounts `settings` doses into it.
+    pub(crate) fn scales(&self, doses: &[Dose]) -> Vec<f64> {
+        let sys = self.sys;
+        let n = sys.n_states();
+        let mut dosed = vec![0.0; n];
+        for d in doses {
+            let (species, amount) = match d {
+                Dose::Bolus {
+                    species, amount, ..
+                } => (species, amount.abs()),
+                Dose::Infusion {
+                    species,
+                    start,
+                    end,
+                    rate,
+                } => (species, (rate * (end - start)).abs()),
+            };
+            if let Some(i) = sys
+                .states
+                .iter()
+                .position(|(s, k)| s == species && matches!(k, StateKind::SpeciesAmount { .. }))
+            {
+                dosed[i] += amount;
+            }
+        }
+        typical_scales(sys, &self.y[..n], &dosed)
+    }
+
+    pub(crate) fn tolerances(&self, settings: &Settings, atol_states: &[f64]) -> Tolerances {
         let n = self.sys.n_states();
-        let mut atol = vec![settings.atol; n * (1 + self.np)];
+        let mut atol = vec![0.0; n * (1 + self.np)];
+        atol[..n].copy_from_slice(atol_states);
         for j in 0..self.np {
             // Sensitivities scale like x / p: so does their absolute tolerance.
             let p = self.init_slots[self.sys.sens_base[j]].abs();
             let scale = if p > 0.0 && p.is_finite() { p } else { 1.0 };
-            for a in &mut atol[n * (1 + j)..n * (2 + j)] {
-                *a = settings.atol / scale;
+            for i in 0..n {
+                atol[n * (1 + j) + i] = atol_states[i] / scale;
             }
         }
         Tolerances {
@@ -339,6 +403,25 @@ impl<'s> Simulator<'s> {
             atol,
             max_step: settings.max_step,
         }
+    }
+
+    /// The absolute tolerance of every state (in the order of
+    /// [`System::states`]) that [`Simulator::run`] would use with these
+    /// settings and overrides.
+    pub fn absolute_tolerances(
+        &mut self,
+        settings: &Settings,
+        overrides: &Overrides,
+    ) -> Result<Vec<f64>, SimError> {
+        Self::check_settings(settings)?;
+        self.initialize(settings.start, overrides)?;
+        let scales = self.scales(&settings.doses);
+        Ok(absolute_tolerances(
+            self.sys,
+            settings.atol,
+            settings.rtol,
+            &scales,
+        ))
     }
 
     pub(crate) fn check_settings(settings: &Settings) -> Result<(), SimError> {
@@ -349,11 +432,12 @@ impl<'s> Simulator<'s> {
                 settings.rtol
             ));
         }
-        if !(settings.atol >= 0.0 && settings.atol.is_finite()) {
-            return bad(format!(
-                "the absolute tolerance must be finite and non-negative, not {}",
-                settings.atol
-            ));
+        if let AbsoluteTolerance::Absolute(a) = settings.atol {
+            if !(a >= 0.0 && a.is_finite()) {
+                return bad(format!(
+                    "the absolute tolerance must be finite and non-negative, not {a}"
+                ));
+            }
         }
         if !settings.start.is_finite() {
             return bad("the start time must be finite".into());
@@ -505,7 +589,10 @@ impl<'s> Simulator<'s> {
         }
         let t0 = settings.start;
         self.initialize(t0, overrides)?;
-        let tol = self.tolerances(settings);
+        let scales = self.scales(&settings.doses);
+        let atol_states = absolute_tolerances(self.sys, settings.atol, settings.rtol, &scales);
+        let tol = self.tolerances(settings, &atol_states);
+        self.start_checks(settings, scales, &atol_states);
         let sys = self.sys;
         let np = self.np;
         let m = self.obs.len();
@@ -519,6 +606,9 @@ impl<'s> Simulator<'s> {
             events: Vec::new(),
             stats: SolverStats::default(),
             stopped: None,
+            rtol: settings.rtol,
+            atol: atol_states,
+            warnings: Vec::new(),
         };
         let stats0 = self.solver.stats();
         let t_end = settings.times.last().copied().unwrap_or(t0);
@@ -567,7 +657,7 @@ impl<'s> Simulator<'s> {
             }
         }
         let max_steps = settings.max_steps;
-        while matches!(end, LoopEnd::Done) && next_out < nt {
+        while matches!(end, LoopEnd::Done) && next_out < nt && self.checks.nan.is_none() {
             let mut t_stop = t_end;
             if next_stop < stops.len() {
                 t_stop = t_stop.min(stops[next_stop]);
@@ -606,9 +696,18 @@ impl<'s> Simulator<'s> {
                 && ((next_stop < stops.len() && stops[next_stop] <= t_new) || pending_due);
             let disc = te.is_some() || at_stop;
             let t_valid = te.unwrap_or(t_new);
+            // A trigger's crossing is located to within about 100 eps |t|: an
+            // output time closer than that to it coincides with the event and
+            // reports the values after it (`time >= 14` fires at 14, not at
+            // the next float after the located root).
+            let snap = if te.is_some() {
+                1e3 * f64::EPSILON * t_valid.abs()
+            } else {
+                0.0
+            };
             while next_out < nt {
                 let to = settings.times[next_out];
-                if to < t_valid || (!disc && to <= t_valid) {
+                if to < t_valid - snap || (!disc && to <= t_valid) {
                     self.emit_interpolated(to, &mut traj);
                     next_out += 1;
                 } else {
@@ -659,7 +758,12 @@ impl<'s> Simulator<'s> {
         stats.newton_iterations -= stats0.newton_iterations;
         stats.newton_failures -= stats0.newton_failures;
         traj.stats = stats;
-        if let LoopEnd::Failed(time, reason) = end {
+        if let Some((time, variable)) = self.checks.nan.take() {
+            traj.stopped = Some(Stopped {
+                time,
+                reason: Failure::NotANumber { variable },
+            });
+        } else if let LoopEnd::Failed(time, reason) = end {
             traj.stopped = Some(Stopped { time, reason });
         }
         Ok(traj)
@@ -908,6 +1012,7 @@ impl<'s> Simulator<'s> {
         if sys.events.is_some() {
             self.execute_events(t, traj)?;
         }
+        self.reset_totals();
         Ok(())
     }
 
@@ -1043,6 +1148,14 @@ impl<'s> Simulator<'s> {
         self.obs_slots[0] = t;
         self.obs_slots[1..=n].copy_from_slice(&y[..n]);
         prog.run(&mut self.obs_slots);
+        if self.checks.nan.is_some() {
+            return;
+        }
+        if let Some(k) = (0..m).find(|&k| prog.output(&self.obs_slots, k).is_nan()) {
+            self.checks.nan = Some((t, self.obs.names()[k].clone()));
+            return;
+        }
+        self.check_convergence(t, y, traj);
         traj.times.push(t);
         for k in 0..m {
             traj.values.push(prog.output(&self.obs_slots, k));
@@ -1069,6 +1182,111 @@ impl<'s> Simulator<'s> {
                     }
                     traj.sensitivities.push(s);
                 }
+            }
+        }
+    }
+
+    /// Prepares the convergence checks of a run: the scales and tolerances,
+    /// and which conservation laws hold (none whose species are infused).
+    fn start_checks(&mut self, settings: &Settings, scales: Vec<f64>, atol: &[f64]) {
+        let sys = self.sys;
+        let infused: Vec<usize> = settings
+            .doses
+            .iter()
+            .filter_map(|d| match d {
+                Dose::Infusion { species, .. } => sys.states.iter().position(|(s, _)| s == species),
+                Dose::Bolus { .. } => None,
+            })
+            .collect();
+        let laws: Vec<usize> = (0..sys.conservation.len())
+            .filter(|&k| {
+                !sys.conservation[k]
+                    .1
+                    .iter()
+                    .any(|(i, _)| infused.contains(i))
+            })
+            .collect();
+        self.checks = Checks {
+            rtol: settings.rtol,
+            warned_state: vec![false; scales.len()],
+            warned_law: vec![false; sys.conservation.len()],
+            totals: vec![0.0; sys.conservation.len()],
+            scales,
+            atol: atol.to_vec(),
+            laws,
+            nan: None,
+        };
+        self.reset_totals();
+    }
+
+    /// The conserved totals of the current state (after a discontinuity).
+    fn reset_totals(&mut self) {
+        let sys = self.sys;
+        for &k in &self.checks.laws {
+            self.checks.totals[k] = sys.conservation[k]
+                .1
+                .iter()
+                .map(|&(i, w)| w * self.y[i])
+                .sum();
+        }
+    }
+
+    /// Warns (once per species or law) when an output shows that the
+    /// integration is not converged: a species amount negative by more than
+    /// a thousandth of its typical scale (plus ten absolute tolerances), or a
+    /// conserved total that drifted by as much. A converged solution stays
+    /// far inside both: BDF preserves linear invariants up to its Newton
+    /// tolerance, and an amount overshoots zero by about its local error.
+    fn check_convergence(&mut self, t: f64, y: &[f64], traj: &mut Trajectory) {
+        let sys = self.sys;
+        let c = &mut self.checks;
+        if c.scales.is_empty() {
+            return;
+        }
+        let limit = |scale: f64, atol: f64| 1e-3 * scale + 10.0 * atol;
+        for (i, (id, kind)) in sys.states.iter().enumerate() {
+            if c.warned_state[i] || !matches!(kind, StateKind::SpeciesAmount { .. }) {
+                continue;
+            }
+            if y[i] < -limit(c.scales[i], c.atol[i]) {
+                c.warned_state[i] = true;
+                traj.warnings.push(format!(
+                    "the amount of `{id}` is negative ({}) at t={}, against a typical amount of {}: the solution is not converged; try a smaller rtol (now {})",
+                    ligand_expr::format_number(y[i]),
+                    ligand_expr::format_number(t),
+                    ligand_expr::format_number(c.scales[i]),
+                    ligand_expr::format_number(c.rtol)
+                ));
+            }
+        }
+        for &k in &c.laws {
+            if c.warned_law[k] {
+                continue;
+            }
+            let w = &sys.conservation[k].1;
+            let now: f64 = w.iter().map(|&(i, v)| v * y[i]).sum();
+            let size: f64 = w.iter().map(|&(i, v)| v.abs() * c.scales[i]).sum();
+            let atol: f64 = w.iter().map(|&(i, v)| v.abs() * c.atol[i]).sum();
+            if (now - c.totals[k]).abs() > limit(size, atol) {
+                c.warned_law[k] = true;
+                let names: Vec<String> = w
+                    .iter()
+                    .map(|&(i, v)| {
+                        if v == 1.0 {
+                            sys.states[i].0.clone()
+                        } else {
+                            format!("{}*{}", ligand_expr::format_number(v), sys.states[i].0)
+                        }
+                    })
+                    .collect();
+                traj.warnings.push(format!(
+                    "the conserved total {} changed from {} to {} by t={}: the solution is not converged; try a smaller rtol (now {})",
+                    names.join(" + "),
+                    ligand_expr::format_number(c.totals[k]),
+                    ligand_expr::format_number(now),
+                    ligand_expr::format_number(t),
+                    ligand_expr::format_number(c.rtol)
+                ));
             }
         }
     }
@@ -1130,13 +1348,12 @@ impl<'s> Simulator<'s> {
                 let mut idx: Vec<usize> = (0..n).collect();
                 let w = |i: usize| f[i].abs() / (tol.atol[i] + tol.rtol * y[i].abs());
                 idx.sort_by(|&a, &b| w(b).total_cmp(&w(a)));
+                idx.truncate(3);
                 Failure::StepSizeTooSmall {
                     step: h,
-                    variables: idx
-                        .into_iter()
-                        .take(3)
-                        .map(|i| sys.states[i].0.clone())
-                        .collect(),
+                    variables: idx.iter().map(|&i| sys.states[i].0.clone()).collect(),
+                    rtol: tol.rtol,
+                    atol: idx.iter().map(|&i| tol.atol[i]).collect(),
                 }
             }
             StepError::NonFinite { .. } => unreachable!("handled above"),

@@ -30,17 +30,21 @@
 //! crossings); a state that grows by a factor of at least 5 per decade over
 //! three decades, or overflows, is a *divergence*.
 
+use crate::eigen::{stability, Stability, StabilityKind};
 use crate::error::{SimError, Stopped};
 use crate::simulate::Simulator;
 use crate::solver::linalg::Lu;
 use crate::solver::{Method, OdeProblem, SolverStats, StepError, Tolerances};
+use crate::tolerance::{absolute_tolerances, AbsoluteTolerance};
 use serde::{Deserialize, Serialize};
 
 /// Options of a steady-state search.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SteadyStateOptions {
     pub rtol: f64,
-    pub atol: f64,
+    /// The absolute tolerances (by default scaled to the model, as for a
+    /// time course).
+    pub atol: AbsoluteTolerance,
     /// Newton iterations before giving up on Newton's method.
     pub max_newton_iterations: usize,
     /// How long the integration fallback may run (from the start time).
@@ -53,7 +57,7 @@ impl Default for SteadyStateOptions {
     fn default() -> SteadyStateOptions {
         SteadyStateOptions {
             rtol: 1e-6,
-            atol: 1e-12,
+            atol: AbsoluteTolerance::Scaled,
             max_newton_iterations: 100,
             max_time: 1e12,
             max_steps: 200_000,
@@ -88,6 +92,13 @@ pub struct SteadyState {
     pub newton_iterations: usize,
     /// Integrator work (zero for Newton's method).
     pub stats: SolverStats,
+    /// Whether small perturbations decay ([`Stability::kind`] is stable).
+    pub stable: bool,
+    /// The eigenvalues of the Jacobian at the steady state, without the
+    /// zeros of the conservation laws (see [`crate::eigen`]).
+    pub stability: Stability,
+    /// The absolute tolerance of every state (in the order of `state_names`).
+    pub atol: Vec<f64>,
 }
 
 /// Why no steady state was found.
@@ -120,12 +131,18 @@ pub enum SteadyStateError {
     /// The integration stopped.
     #[error("the integration {0}")]
     Stopped(Stopped),
+    /// A reported value is NaN at the steady state.
+    #[error("the value of `{variable}` at the steady state is not a number (NaN)")]
+    NotANumber { variable: String },
 }
 
 enum NewtonFail {
     Singular(usize),
     NoProgress,
     Negative,
+    /// Newton's method converged to a steady state that is unstable, so not
+    /// one the dynamics reach from the initial state.
+    Unstable,
 }
 
 impl<'s> Simulator<'s> {
@@ -156,30 +173,37 @@ impl<'s> Simulator<'s> {
         let sys = self.sys;
         let n = sys.n_states();
         let x0: Vec<f64> = self.y[..n].to_vec();
+        let scales = self.scales(&[]);
+        let atol = absolute_tolerances(sys, options.atol, options.rtol, &scales);
+        let atol = &atol[..];
         let totals: Vec<f64> = sys
             .conservation
             .iter()
             .map(|(_, w)| w.iter().map(|&(i, v)| v * x0[i]).sum())
             .collect();
         let mut x = x0.clone();
-        let newton = self.newton(t0, &mut x, &totals, options);
+        let newton = self.newton(t0, &mut x, &totals, options, atol);
         let fail = match newton {
             Ok(iters) => {
-                return Ok(self.steady_result(
+                let r = self.steady_result(
                     t0,
                     &x,
                     SteadyStateMethod::Newton,
                     iters,
                     SolverStats::default(),
-                    options,
-                ))
+                    (options.rtol, atol),
+                )?;
+                if r.stability.kind != StabilityKind::Unstable {
+                    return Ok(r);
+                }
+                NewtonFail::Unstable
             }
             Err(f) => f,
         };
         // Integrate over decades of time.
         let tol = Tolerances {
             rtol: options.rtol,
-            atol: vec![options.atol; n],
+            atol: atol.to_vec(),
             max_step: f64::INFINITY,
         };
         let mut solver = Method::Bdf.solver();
@@ -190,7 +214,7 @@ impl<'s> Simulator<'s> {
             if let Err(e) = solver.init(&mut p, t0, &y, &tol) {
                 return Err(SteadyStateError::Stopped(Stopped {
                     time: t0,
-                    reason: step_failure(e),
+                    reason: step_failure(e, &tol),
                 }));
             }
         }
@@ -218,11 +242,11 @@ impl<'s> Simulator<'s> {
                     }
                     return Err(SteadyStateError::Stopped(Stopped {
                         time: t,
-                        reason: step_failure(e),
+                        reason: step_failure(e, &tol),
                     }));
                 }
                 if solver.stats().steps > options.max_steps {
-                    return Err(self.not_reached(solver.t(), solver.y(), options));
+                    return Err(self.not_reached(solver.t(), solver.y(), options, atol));
                 }
                 while next_sample < n_samples {
                     let ts = t_begin
@@ -244,27 +268,31 @@ impl<'s> Simulator<'s> {
             // Settled: would the state change by less than the tolerances if
             // integrated as long again?
             self.eval_rhs(t, &y, &mut f);
-            let scale =
-                |i: usize| options.atol.max(1e-9 * norm_inf(&y)) + options.rtol * y[i].abs();
+            let scale = |i: usize| atol[i].max(1e-9 * norm_inf(&y)) + options.rtol * y[i].abs();
             let settle = (0..n)
                 .map(|i| f[i].abs() * (t - t0) / scale(i))
                 .fold(0.0, f64::max);
             if settle <= 1.0 {
                 let mut xp = y.clone();
                 stats = solver.stats();
-                return Ok(match self.newton(t, &mut xp, &totals, options) {
+                return match self.newton(t, &mut xp, &totals, options, atol) {
                     Ok(iters) => self.steady_result(
                         t,
                         &xp,
                         SteadyStateMethod::Integration,
                         iters,
                         stats,
-                        options,
+                        (options.rtol, atol),
                     ),
-                    Err(_) => {
-                        self.steady_result(t, &y, SteadyStateMethod::Integration, 0, stats, options)
-                    }
-                });
+                    Err(_) => self.steady_result(
+                        t,
+                        &y,
+                        SteadyStateMethod::Integration,
+                        0,
+                        stats,
+                        (options.rtol, atol),
+                    ),
+                };
             }
             // Oscillation: a variable crossing its mean repeatedly with a
             // sizeable amplitude in the second half of the decade.
@@ -280,7 +308,7 @@ impl<'s> Simulator<'s> {
                         });
                     let mean = half.iter().map(|s| s[i]).sum::<f64>() / half.len() as f64;
                     let amp = hi - lo;
-                    if amp <= 1e-3 * (mean.abs() + options.atol.max(1e-9 * norm_inf(&y))) {
+                    if amp <= 1e-3 * (mean.abs() + atol[i].max(1e-9 * norm_inf(&y))) {
                         continue;
                     }
                     let crossings = half
@@ -313,14 +341,14 @@ impl<'s> Simulator<'s> {
             }
             if t_target - t0 >= options.max_time {
                 if let NewtonFail::Singular(k) = fail {
-                    let nr = self.not_reached(t, &y, options);
+                    let nr = self.not_reached(t, &y, options, atol);
                     return Err(SteadyStateError::Singular {
                         variable: sys.states[k].0.clone(),
                         time: t,
                         integration: nr.to_string(),
                     });
                 }
-                return Err(self.not_reached(t, &y, options));
+                return Err(self.not_reached(t, &y, options, atol));
             }
             decade += 1;
         }
@@ -338,24 +366,37 @@ impl<'s> Simulator<'s> {
         method: SteadyStateMethod,
         iters: usize,
         stats: SolverStats,
-        options: &SteadyStateOptions,
-    ) -> SteadyState {
+        (rtol, atol): (f64, &[f64]),
+    ) -> Result<SteadyState, SteadyStateError> {
         let sys = self.sys;
         let n = sys.n_states();
         let mut f = vec![0.0; n];
         self.eval_rhs(t, x, &mut f);
         let residual = (0..n)
-            .map(|i| f[i].abs() / (options.atol + options.rtol * x[i].abs()))
+            .map(|i| f[i].abs() / (atol[i] + rtol * x[i].abs()))
             .fold(0.0, f64::max);
         // Evaluate the observables at the steady state.
         let prog = &self.obs.program;
         self.obs_slots[0] = t;
         self.obs_slots[1..=n].copy_from_slice(x);
         prog.run(&mut self.obs_slots);
-        let values = (0..self.obs.len())
+        let values: Vec<f64> = (0..self.obs.len())
             .map(|k| prog.output(&self.obs_slots, k))
             .collect();
-        SteadyState {
+        if let Some(k) = values.iter().position(|v| v.is_nan()) {
+            return Err(SteadyStateError::NotANumber {
+                variable: self.obs.names()[k].clone(),
+            });
+        }
+        let mut jac = vec![0.0; n * n];
+        {
+            let (_, mut p) = self.parts();
+            p.jacobian(t, x, &mut jac);
+        }
+        let laws: Vec<Vec<(usize, f64)>> =
+            sys.conservation.iter().map(|(_, w)| w.clone()).collect();
+        let stability = stability(&jac, n, &laws);
+        Ok(SteadyState {
             names: self.obs.names(),
             values,
             state_names: sys.states.iter().map(|(s, _)| s.clone()).collect(),
@@ -365,7 +406,10 @@ impl<'s> Simulator<'s> {
             time: t,
             newton_iterations: iters,
             stats,
-        }
+            stable: stability.kind == StabilityKind::Stable,
+            stability,
+            atol: atol.to_vec(),
+        })
     }
 
     fn divergence(&self, y: &[f64], x0: &[f64]) -> SteadyStateError {
@@ -390,13 +434,19 @@ impl<'s> Simulator<'s> {
         }
     }
 
-    fn not_reached(&mut self, t: f64, y: &[f64], options: &SteadyStateOptions) -> SteadyStateError {
+    fn not_reached(
+        &mut self,
+        t: f64,
+        y: &[f64],
+        options: &SteadyStateOptions,
+        atol: &[f64],
+    ) -> SteadyStateError {
         let sys = self.sys;
         let n = sys.n_states();
         let mut f = vec![0.0; n];
         self.eval_rhs(t, y, &mut f);
         let w: Vec<f64> = (0..n)
-            .map(|i| f[i].abs() / (options.atol + options.rtol * y[i].abs()))
+            .map(|i| f[i].abs() / (atol[i] + options.rtol * y[i].abs()))
             .collect();
         let mut idx: Vec<usize> = (0..n).collect();
         idx.sort_by(|&a, &b| w[b].total_cmp(&w[a]));
@@ -419,6 +469,7 @@ impl<'s> Simulator<'s> {
         x: &mut [f64],
         totals: &[f64],
         options: &SteadyStateOptions,
+        atol: &[f64],
     ) -> Result<usize, NewtonFail> {
         let sys = self.sys;
         let n = sys.n_states();
@@ -462,7 +513,8 @@ impl<'s> Simulator<'s> {
             lu.solve(&mut dx);
             let scale: Vec<f64> = x
                 .iter()
-                .map(|v| options.atol + options.rtol * v.abs())
+                .zip(atol)
+                .map(|(v, a)| a + options.rtol * v.abs())
                 .collect();
             let step = rms(&dx, &scale);
             if !step.is_finite() {
@@ -494,7 +546,7 @@ impl<'s> Simulator<'s> {
                     matches!(
                         sys.states[i].1,
                         crate::system::StateKind::SpeciesAmount { .. }
-                    ) && x[i] < -(options.atol + options.rtol * norm_inf(x))
+                    ) && x[i] < -(atol[i] + options.rtol * norm_inf(x))
                 });
                 return if negative {
                     Err(NewtonFail::Negative)
@@ -515,7 +567,7 @@ fn norm_inf(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
 }
 
-fn step_failure(e: StepError) -> crate::Failure {
+fn step_failure(e: StepError, tol: &Tolerances) -> crate::Failure {
     match e {
         StepError::NonFinite { .. } => crate::Failure::NonFinite {
             variables: vec![],
@@ -525,6 +577,8 @@ fn step_failure(e: StepError) -> crate::Failure {
         StepError::StepSizeTooSmall { h, .. } => crate::Failure::StepSizeTooSmall {
             step: h,
             variables: vec![],
+            rtol: tol.rtol,
+            atol: vec![],
         },
     }
 }

@@ -47,7 +47,7 @@ pub fn run(
         times,
         method,
         rtol,
-        atol,
+        atol: ligand_sim::AbsoluteTolerance::Absolute(atol),
         ..Settings::default()
     };
     let t = sim.run(&settings, &[]).unwrap();

@@ -3,6 +3,7 @@
 
 use crate::assert_close;
 use crate::common::*;
+use ligand_sim::AbsoluteTolerance;
 use ligand_sim::{CompileOptions, Dose, Method, Observable, Settings, Simulator, System};
 
 const PK1: &str = "
@@ -63,7 +64,7 @@ fn one_compartment_repeated_boluses_and_infusion() {
             times: Settings::grid(0.0, 60.0, 120),
             method: m,
             rtol: 1e-9,
-            atol: 1e-12,
+            atol: AbsoluteTolerance::Absolute(1e-12),
             doses: doses.clone(),
             ..Settings::default()
         };
@@ -112,7 +113,7 @@ fn two_compartment_repeated_boluses() {
     let settings = Settings {
         times: Settings::grid(0.0, 30.0, 60),
         rtol: 1e-10,
-        atol: 1e-14,
+        atol: AbsoluteTolerance::Absolute(1e-14),
         doses: boluses
             .iter()
             .map(|&(time, amount)| Dose::Bolus {

@@ -3,6 +3,7 @@
 
 use crate::assert_close;
 use crate::common::*;
+use ligand_sim::AbsoluteTolerance;
 use ligand_sim::{Method, Observable, Settings, StateKind};
 
 #[test]
@@ -128,7 +129,7 @@ end";
     let settings = Settings {
         times: vec![0.0, 1.0],
         rtol: 1e-10,
-        atol: 1e-14,
+        atol: AbsoluteTolerance::Absolute(1e-14),
         ..Settings::default()
     };
     let t = sim.run(&settings, &[]).unwrap();

@@ -4,6 +4,7 @@
 
 use crate::common::data;
 use ligand_model::{parse_antimony, parse_sbml, Model};
+use ligand_sim::AbsoluteTolerance;
 use ligand_sim::{CompileOptions, Observable, Settings, Simulator, System, Trajectory};
 use std::path::Path;
 
@@ -247,7 +248,7 @@ fn assert_round_trip(src: &str, times: Vec<f64>) {
     let settings = Settings {
         times,
         rtol: 1e-10,
-        atol: 1e-14,
+        atol: AbsoluteTolerance::Absolute(1e-14),
         ..Settings::default()
     };
     let vars: Vec<String> = m
@@ -327,7 +328,6 @@ fn biomodels_agree_with_libroadrunner() {
         let settings = Settings {
             times: rows.iter().map(|r| r[0]).collect(),
             rtol: 1e-9,
-            atol: 1e-20,
             ..Settings::default()
         };
         let t = match simulate(&m, &species, &species, &settings) {

@@ -2,6 +2,7 @@
 
 use crate::assert_close;
 use crate::common::*;
+use ligand_sim::AbsoluteTolerance;
 use ligand_sim::{CompileOptions, Observable, Settings, Simulator, System, Trajectory};
 
 fn with_sens(
@@ -23,7 +24,7 @@ fn with_sens(
     let settings = Settings {
         times,
         rtol,
-        atol: 1e-14,
+        atol: AbsoluteTolerance::Absolute(1e-14),
         ..Settings::default()
     };
     let t = Simulator::new(&sys, &obs).run(&settings, &[]).unwrap();
@@ -121,7 +122,7 @@ fn mapk_sensitivities_match_finite_differences() {
     let settings = Settings {
         times: times.clone(),
         rtol: 1e-12,
-        atol: 1e-14,
+        atol: AbsoluteTolerance::Absolute(1e-14),
         ..Settings::default()
     };
     for (j, p) in params.iter().enumerate() {

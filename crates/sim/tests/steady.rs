@@ -3,6 +3,7 @@
 
 use crate::assert_close;
 use crate::common::*;
+use ligand_sim::eigen::StabilityKind;
 use ligand_sim::{Settings, Simulator, SteadyStateError, SteadyStateMethod, SteadyStateOptions};
 
 const BINDING: &str = "
@@ -47,15 +48,86 @@ fn steady_state_equals_a_long_integration() {
 }
 
 #[test]
-fn mapk_steady_state_conserves_the_totals() {
-    // The MAPK cascade oscillates around an unstable steady state, which
-    // Newton's method finds; the totals of each kinase are those of the start.
-    let ss = steady(&data("kholodenko2000_mapk.ant")).unwrap();
-    let v = &ss.values;
-    assert_close!(v[0] + v[1], 100.0, 1e-12, 0.0);
-    assert_close!(v[2] + v[3] + v[4], 300.0, 1e-12, 0.0);
-    assert_close!(v[5] + v[6] + v[7], 300.0, 1e-12, 0.0);
-    assert!(ss.residual < 1e-3, "{ss:?}");
+fn mapk_oscillates_around_an_unstable_steady_state() {
+    // Newton's method finds the MAPK cascade's steady state, which is
+    // unstable: it is not where the dynamics go, so the steady-state search
+    // integrates from the start and finds the sustained oscillation
+    // (Kholodenko 2000, Fig. 2: a period of about 20 minutes).
+    match steady(&data("kholodenko2000_mapk.ant")) {
+        Err(SteadyStateError::Oscillation { period, variables }) => {
+            assert!(period > 600.0 && period < 3000.0, "{period}");
+            assert!(variables.contains(&"MAPK_PP".to_string()), "{variables:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+const LOGISTIC: &str = "
+model logistic
+  species X;
+  grow: -> X; k*X
+  crowd: X -> ; k*X^2
+  X = 0.001; k = 1
+end";
+
+#[test]
+fn an_unstable_newton_solution_is_not_the_steady_state() {
+    // From X = 0.001 Newton's method converges to X = 0, whose eigenvalue is
+    // +k: the dynamics leave it for the stable X = 1, eigenvalue -k.
+    let ss = steady(LOGISTIC).unwrap();
+    assert_eq!(ss.method, SteadyStateMethod::Integration);
+    assert_close!(ss.values[0], 1.0, 1e-6, 0.0);
+    assert!(ss.stable);
+    assert_eq!(ss.stability.kind, StabilityKind::Stable);
+    assert_close!(ss.stability.max_real_part, -1.0, 1e-6, 0.0);
+}
+
+#[test]
+fn an_unstable_steady_state_says_so() {
+    // From X = 0 nothing moves: the only steady state reached is the
+    // unstable one, and it is reported as such.
+    let ss = steady(&LOGISTIC.replace("X = 0.001", "X = 0")).unwrap();
+    assert_eq!(ss.values[0], 0.0);
+    assert!(!ss.stable);
+    assert_eq!(ss.stability.kind, StabilityKind::Unstable);
+    assert_close!(ss.stability.max_real_part, 1.0, 1e-12, 0.0);
+}
+
+#[test]
+fn stability_excludes_the_conservation_zeros() {
+    // R + RL is conserved: the Jacobian has an exact zero eigenvalue, which
+    // must not make the binding steady state look marginal. The two other
+    // eigenvalues equal those of a central-difference Jacobian.
+    let ss = steady(BINDING).unwrap();
+    assert!(ss.stable, "{:?}", ss.stability);
+    assert_eq!(ss.stability.conservation_laws, 1);
+    assert_eq!(ss.stability.eigenvalues.len(), 2);
+    let sys = system(BINDING);
+    let obs = sys.observables(&sys.default_observables()).unwrap();
+    let mut sim = Simulator::new(&sys, &obs);
+    sim.initial_state(0.0, &[]).unwrap();
+    let n = ss.state.len();
+    let mut jac = vec![0.0; n * n];
+    let (mut fp, mut fm) = (vec![0.0; n], vec![0.0; n]);
+    for k in 0..n {
+        let h = 1e-6 * ss.state[k].abs().max(1e-3);
+        let mut xp = ss.state.clone();
+        let mut xm = ss.state.clone();
+        xp[k] += h;
+        xm[k] -= h;
+        sim.derivatives(0.0, &xp, &mut fp, None);
+        sim.derivatives(0.0, &xm, &mut fm, None);
+        for i in 0..n {
+            jac[i * n + k] = (fp[i] - fm[i]) / (2.0 * h);
+        }
+    }
+    let mut ev = ligand_sim::eigen::eigenvalues(&mut jac, n).unwrap();
+    ev.sort_by(|a, b| b.0.total_cmp(&a.0));
+    assert!(ev[0].0.abs() < 1e-8, "the conservation zero: {ev:?}");
+    for (r, f) in ss.stability.eigenvalues.iter().zip(&ev[1..]) {
+        assert_close!(r[0], f.0, 1e-6, 1e-9);
+        assert_close!(r[1], f.1, 1e-6, 1e-9);
+    }
 }
 
 #[test]

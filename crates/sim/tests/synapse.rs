@@ -5,6 +5,7 @@
 use crate::assert_close;
 use crate::common::model;
 use ligand_sim::builtin::{builtin_model, builtin_names};
+use ligand_sim::AbsoluteTolerance;
 use ligand_sim::{
     CompileOptions, Dose, Observable, Settings, Simulator, SteadyStateOptions, System, Trajectory,
 };
@@ -29,7 +30,7 @@ fn run(
     let settings = Settings {
         times,
         rtol: 1e-8,
-        atol: 1e-12,
+        atol: AbsoluteTolerance::Absolute(1e-12),
         doses: doses
             .iter()
             .map(|(s, a)| Dose::Bolus {

@@ -15,3 +15,4 @@ mod sensitivities;
 mod steady;
 mod stiff;
 mod synapse;
+mod tolerance;

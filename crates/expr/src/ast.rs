@@ -382,6 +382,19 @@ fn factorial(x: f64) -> f64 {
     acc
 }
 
+/// The deepest tree the parsers accept (see [`Expr::depth`]).
+///
+/// Each level costs every recursive walk over the tree one stack frame; at
+/// this depth all of them (the costliest is differentiation followed by
+/// simplification) fit with room to spare in the 2 MiB stack of a spawned
+/// thread, as the tests check. Parsed sums and products of any length are
+/// balanced and stay far below it.
+pub const MAX_TREE_DEPTH: usize = 1000;
+
+/// The most nodes that [`Expr::inline_functions`] creates in all before it
+/// gives up.
+pub const MAX_INLINED_NODES: usize = 1_000_000;
+
 /// Looks a user-defined function up by name: its formal argument names and body.
 pub type FunctionLookup<'a> = dyn Fn(&str) -> Option<(Vec<String>, Expr)> + 'a;
 
@@ -486,27 +499,65 @@ impl Expr {
         found
     }
 
-    /// Calls `f` on every node, parents before children.
+    /// Calls `f` on every node, parents before children (left to right).
+    ///
+    /// The walk keeps its own stack, so it works on a tree of any depth.
     pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
-        f(self);
+        let mut stack: Vec<&Expr> = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            let at = stack.len();
+            e.push_children(&mut stack);
+            // Children were pushed left to right; visit them in that order.
+            stack[at..].reverse();
+        }
+    }
+
+    /// Pushes the direct children of this node, left to right.
+    fn push_children<'a>(&'a self, out: &mut Vec<&'a Expr>) {
         match self {
             Expr::Num(_) | Expr::Var(_) => {}
-            Expr::Neg(a) | Expr::Not(a) => a.visit(f),
+            Expr::Neg(a) | Expr::Not(a) => out.push(a),
             Expr::Bin(_, a, b) | Expr::Cmp(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) => {
-                a.visit(f);
-                b.visit(f);
+                out.push(a);
+                out.push(b);
             }
-            Expr::Call(_, args) | Expr::Apply(_, args) => args.iter().for_each(|a| a.visit(f)),
+            Expr::Call(_, args) | Expr::Apply(_, args) => out.extend(args.iter()),
             Expr::Piecewise { pieces, otherwise } => {
                 for (v, c) in pieces {
-                    v.visit(f);
-                    c.visit(f);
+                    out.push(v);
+                    out.push(c);
                 }
                 if let Some(o) = otherwise {
-                    o.visit(f);
+                    out.push(o);
                 }
             }
         }
+    }
+
+    /// The number of nodes on the longest path from the root to a leaf (a
+    /// literal or a variable has depth 1).
+    ///
+    /// Every recursive walk over a tree (printing, simplification,
+    /// differentiation, compilation, evaluation, dropping) needs stack in
+    /// proportion to this depth; the parser refuses trees deeper than
+    /// [`MAX_TREE_DEPTH`], and builds long sums and products balanced so that
+    /// they stay far below it. This walk keeps its own stack.
+    ///
+    /// ```
+    /// let flat = ligand_expr::parse(&vec!["x"; 100_000].join(" + ")).unwrap();
+    /// assert!(flat.depth() < 100);
+    /// ```
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack: Vec<(&Expr, usize)> = vec![(self, 1)];
+        let mut kids: Vec<&Expr> = Vec::new();
+        while let Some((e, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            e.push_children(&mut kids);
+            stack.extend(kids.drain(..).map(|c| (c, d + 1)));
+        }
+        deepest
     }
 
     /// Rebuilds the tree bottom-up, letting `f` replace any node after its
@@ -566,13 +617,37 @@ impl Expr {
     }
 
     /// Expands calls of user-defined functions: `lookup(name)` gives the
-    /// formal argument names and body. Nested definitions are expanded too;
-    /// a recursion depth above 64 returns the name of the offending function.
+    /// formal argument names and body. Nested definitions are expanded too.
+    /// On failure, gives the name of the offending function: one that is
+    /// undefined or called with the wrong number of arguments, one nested
+    /// more than 64 calls deep (a recursive definition), or one whose
+    /// expansion would exceed [`MAX_INLINED_NODES`] nodes in all (`f2(x) =
+    /// f1(x) + f1(x)`, `f3(x) = f2(x) + f2(x)`, ... doubles at each level) or
+    /// [`MAX_TREE_DEPTH`] levels.
+    ///
+    /// ```
+    /// use ligand_expr::{parse_with, ParseOptions};
+    /// let opts = ParseOptions { user_functions: vec!["f".into()] };
+    /// let e = parse_with("f(f(2))", &opts).unwrap();
+    /// let square = ligand_expr::parse("x * x").unwrap();
+    /// let lookup = |n: &str| (n == "f").then(|| (vec!["x".to_string()], square.clone()));
+    /// assert_eq!(e.inline_functions(&lookup).unwrap().to_string(), "2 * 2 * (2 * 2)");
+    /// // f(x) = f(x) + 1 never ends: refused, naming f.
+    /// let body = parse_with("f(x) + 1", &opts).unwrap();
+    /// let recursive = |n: &str| (n == "f").then(|| (vec!["x".to_string()], body.clone()));
+    /// assert_eq!(e.inline_functions(&recursive).unwrap_err(), "f");
+    /// ```
     pub fn inline_functions(&self, lookup: &FunctionLookup<'_>) -> Result<Expr, String> {
-        self.inline_depth(lookup, 0)
+        let mut budget = MAX_INLINED_NODES;
+        self.inline_depth(lookup, 0, &mut budget)
     }
 
-    fn inline_depth(&self, lookup: &FunctionLookup<'_>, depth: usize) -> Result<Expr, String> {
+    fn inline_depth(
+        &self,
+        lookup: &FunctionLookup<'_>,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Result<Expr, String> {
         let mut err: Option<String> = None;
         let out = self.map(&mut |e| match e {
             Expr::Apply(ref name, ref args) if err.is_none() => match lookup(name) {
@@ -584,7 +659,20 @@ impl Expr {
                     let body = body.substitute_all(&|v| {
                         formals.iter().position(|f| f == v).map(|i| args[i].clone())
                     });
-                    match body.inline_depth(lookup, depth + 1) {
+                    let too_big = |b: &Expr, budget: &mut usize| {
+                        let n = b.size();
+                        *budget = budget.saturating_sub(n);
+                        *budget == 0 || b.depth() > MAX_TREE_DEPTH
+                    };
+                    if too_big(&body, budget) {
+                        err = Some(name.clone());
+                        return e;
+                    }
+                    match body.inline_depth(lookup, depth + 1, budget) {
+                        Ok(b) if too_big(&b, budget) => {
+                            err = Some(name.clone());
+                            e
+                        }
                         Ok(b) => b,
                         Err(n) => {
                             err = Some(n);

@@ -97,6 +97,8 @@ pub struct Compiler {
     n_slots: u32,
     constants: Vec<(u32, f64)>,
     const_index: HashMap<u64, u32>,
+    /// The value of each constant slot.
+    const_of_slot: HashMap<u32, f64>,
     cse: HashMap<(Code, u32, u32, u32), u32>,
     code: Vec<Instr>,
     outputs: Vec<u32>,
@@ -121,6 +123,7 @@ impl Compiler {
             input_index,
             constants: Vec::new(),
             const_index: HashMap::new(),
+            const_of_slot: HashMap::new(),
             cse: HashMap::new(),
             code: Vec::new(),
             outputs: Vec::new(),
@@ -170,20 +173,12 @@ impl Compiler {
         self.n_slots += 1;
         self.constants.push((s, v));
         self.const_index.insert(key, s);
+        self.const_of_slot.insert(s, v);
         s
     }
 
     fn const_value(&self, slot: u32) -> Option<f64> {
-        if (slot as usize) < self.inputs.len() {
-            return None;
-        }
-        // Constants are few and recent lookups are common; a linear scan from
-        // the end is cheaper than a second map.
-        self.constants
-            .iter()
-            .rev()
-            .find(|(s, _)| *s == slot)
-            .map(|(_, v)| *v)
+        self.const_of_slot.get(&slot).copied()
     }
 
     fn emit(&mut self, code: Code, a: u32, b: u32, c: u32) -> u32 {

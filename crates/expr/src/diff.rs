@@ -41,7 +41,47 @@ impl Expr {
     /// assert_eq!(e.diff("x").unwrap().to_string(), "3 * (k * x^2) - exp(-k * x) * k");
     /// ```
     pub fn diff(&self, var: &str) -> Result<Expr, DiffError> {
+        // Differentiation (with the simplification inside it) takes the most
+        // stack per tree level of all the walks, about 1 KiB at opt-level 1:
+        // a deep tree is differentiated on a thread of its own with room for
+        // far more than MAX_TREE_DEPTH levels, whatever the caller's stack.
+        if self.depth() > DEEP_TREE {
+            return on_big_stack(|| d(self, var));
+        }
         d(self, var)
+    }
+}
+
+/// Trees deeper than this are differentiated on a thread with a big stack.
+const DEEP_TREE: usize = 200;
+
+/// Runs `f` on a scoped thread with a 256 MiB stack (address space only: the
+/// pages a shallow run does not touch are never committed); if no thread can
+/// be started, runs it here.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let job = std::sync::Mutex::new(Some(f));
+    let run = || {
+        let f = job
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        f.map(|f| f())
+    };
+    let on_thread = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("ligand-expr-deep".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(scope, run)
+            .ok()?;
+        match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    match on_thread {
+        Some(v) => v,
+        // No thread could be started: run here.
+        None => run().expect("the job was not taken"),
     }
 }
 

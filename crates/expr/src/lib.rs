@@ -56,6 +56,7 @@
 //! ```
 
 mod ast;
+mod chain;
 mod compile;
 mod diff;
 mod eval;
@@ -64,7 +65,9 @@ mod print;
 pub mod simplify;
 mod suggest;
 
-pub use ast::{erf, erfc, Arity, BinOp, CmpOp, Expr, Func, FUNCTION_NAMES};
+pub use ast::{
+    erf, erfc, Arity, BinOp, CmpOp, Expr, Func, FUNCTION_NAMES, MAX_INLINED_NODES, MAX_TREE_DEPTH,
+};
 pub use compile::{gradient, CompileError, Compiler, Program};
 pub use diff::DiffError;
 pub use eval::{truthy, EvalError};

@@ -22,7 +22,8 @@
 //! what was expected and what was found; [`ParseError::render`] draws a caret
 //! under the source.
 
-use crate::ast::{BinOp, CmpOp, Expr, Func};
+use crate::ast::{BinOp, CmpOp, Expr, Func, MAX_TREE_DEPTH};
+use crate::chain::{build, spine, Link, Link3};
 use crate::suggest::closest;
 use std::fmt;
 
@@ -141,7 +142,7 @@ pub fn parse_with(source: &str, options: &ParseOptions) -> Result<Expr, ParseErr
         options,
         depth: 0,
     };
-    let e = p.expr(0)?;
+    let (e, _) = p.expr(0)?;
     if !p.at(&Tok::Eof) {
         let t = p.peek().clone();
         return Err(p.error_at(
@@ -199,7 +200,19 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
     let mut line = 1;
     let mut line_start = 0;
     let mut prev_end = usize::MAX;
-    let col = |i: usize, line_start: usize| src[line_start..i].chars().count() + 1;
+    // The column of the current token, counted on from the previous token's
+    // (counting from the line start each time is quadratic on a long line).
+    let mut counted_to = 0;
+    let mut column = 1;
+    let mut col = |i: usize, line_start: usize| {
+        if counted_to < line_start || counted_to > i {
+            counted_to = line_start;
+            column = 1;
+        }
+        column += src[counted_to..i].chars().count();
+        counted_to = i;
+        column
+    };
     while i < bytes.len() {
         let c = bytes[i];
         if c == b'\n' {
@@ -213,11 +226,12 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
             continue;
         }
         let start = i;
+        let start_column = col(start, line_start);
         let span_at = |end: usize| Span {
             start,
             end,
             line,
-            column: col(start, line_start),
+            column: start_column,
         };
         let tok = if c.is_ascii_digit()
             || (c == b'.' && bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit()))
@@ -355,6 +369,22 @@ fn infix(tok: &Tok) -> Option<(u8, bool)> {
 
 const PREFIX_LEVEL: u8 = 6;
 
+/// A parsed subtree and its depth.
+type Parsed = (Expr, usize);
+
+/// The chain operator level of a precedence, if its operators associate.
+/// Comparisons do not (`a < b < c` is `(a < b) < c`), and `^` is right
+/// associative and parsed recursively.
+fn chain_level(prec: u8) -> Option<Link> {
+    match prec {
+        1 => Some(Link::Or),
+        2 => Some(Link::And),
+        4 => Some(Link::Add),
+        5 => Some(Link::Mul),
+        _ => None,
+    }
+}
+
 impl<'a> Parser<'a> {
     fn peek(&self) -> &Token {
         &self.tokens[self.pos]
@@ -402,18 +432,39 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn expr(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
+    /// Wraps `e` (of tree depth `depth`) after checking the depth against
+    /// [`MAX_TREE_DEPTH`]; `at` is the operator or token that made it.
+    fn checked(&self, e: Expr, depth: usize, at: Span) -> Result<Parsed, ParseError> {
+        if depth > MAX_TREE_DEPTH {
+            return Err(self.error_at(
+                ParseErrorKind::TooDeep,
+                at,
+                format!("expression tree deeper than {MAX_TREE_DEPTH} levels"),
+                Some(
+                    "long sums and products are fine; this is a long chain of comparisons, \
+                     powers or signs, or deep nesting: split it with intermediate variables"
+                        .into(),
+                ),
+            ));
+        }
+        Ok((e, depth))
+    }
+
+    fn expr(&mut self, min_prec: u8) -> Result<Parsed, ParseError> {
         self.enter()?;
         let mut lhs = self.prefix()?;
         while let Some((prec, right)) = infix(&self.peek().tok) {
             if prec < min_prec {
                 break;
             }
+            if let Some(level) = chain_level(prec) {
+                lhs = self.chain(level, prec, lhs)?;
+                continue;
+            }
             let op_tok = self.bump();
             let op = match &op_tok.tok {
                 Tok::Op(o) => *o,
-                Tok::Ident(w) if w == "or" => "||",
-                _ => "&&",
+                _ => unreachable!("only operators outside chains"),
             };
             let next_min = if right { prec } else { prec + 1 };
             let rhs = if op == "^" {
@@ -425,21 +476,54 @@ impl<'a> Parser<'a> {
             } else {
                 self.expr(next_min)?
             };
-            lhs = combine(op, lhs, rhs);
+            let depth = lhs.1.max(rhs.1) + 1;
+            lhs = self.checked(combine(op, lhs.0, rhs.0), depth, op_tok.span)?;
         }
         self.depth -= 1;
         Ok(lhs)
     }
 
+    /// A chain of operators of one level (`a + b - c ...`): parsed in a loop
+    /// and built balanced when long (see [`crate::chain`]), so that a sum of
+    /// 100,000 terms is a shallow tree.
+    fn chain(&mut self, level: Link, prec: u8, first: Parsed) -> Result<Parsed, ParseError> {
+        let mut items = Vec::new();
+        // A parenthesised first operand of the same level joins the chain, as
+        // its printed form would (`(a + b) + c` prints as `a + b + c`).
+        spine(level, first.0, first.1, &mut items);
+        let mut last_op = self.peek().span;
+        while let Some((p, _)) = infix(&self.peek().tok) {
+            if p != prec {
+                break;
+            }
+            let op_tok = self.bump();
+            last_op = op_tok.span;
+            let link = match &op_tok.tok {
+                Tok::Op("+") => Link::Add,
+                Tok::Op("-") => Link::Sub,
+                Tok::Op("*") => Link::Mul,
+                Tok::Op("/") => Link::Div,
+                Tok::Op("&&") => Link::And,
+                Tok::Op("||") => Link::Or,
+                Tok::Ident(w) if w == "and" => Link::And,
+                _ => Link::Or,
+            };
+            let (expr, depth) = self.expr(prec + 1)?;
+            items.push(Link3 { link, expr, depth });
+        }
+        let (e, depth) = build(items);
+        self.checked(e, depth, last_op)
+    }
+
     /// The right operand of `^`: a signed power expression.
-    fn prefix_or_pow(&mut self, min_prec: u8) -> Result<Expr, ParseError> {
+    fn prefix_or_pow(&mut self, min_prec: u8) -> Result<Parsed, ParseError> {
         if matches!(self.peek().tok, Tok::Op("-") | Tok::Op("+")) {
             return self.prefix();
         }
         self.expr(min_prec)
     }
 
-    fn prefix(&mut self) -> Result<Expr, ParseError> {
+    fn prefix(&mut self) -> Result<Parsed, ParseError> {
         let t = self.peek().clone();
         match &t.tok {
             Tok::Op("-") => {
@@ -450,12 +534,12 @@ impl<'a> Parser<'a> {
                         let after = &self.tokens[(self.pos + 1).min(self.tokens.len() - 1)].tok;
                         if !matches!(after, Tok::Op("^")) {
                             self.bump();
-                            return Ok(Expr::Num(-v));
+                            return Ok((Expr::Num(-v), 1));
                         }
                     }
                 }
-                let operand = self.expr(PREFIX_LEVEL)?;
-                Ok(Expr::Neg(Box::new(operand)))
+                let (operand, d) = self.expr(PREFIX_LEVEL)?;
+                self.checked(Expr::Neg(Box::new(operand)), d + 1, t.span)
             }
             Tok::Op("+") => {
                 self.bump();
@@ -463,13 +547,13 @@ impl<'a> Parser<'a> {
             }
             Tok::Op("!") => {
                 self.bump();
-                let operand = self.expr(PREFIX_LEVEL)?;
-                Ok(Expr::Not(Box::new(operand)))
+                let (operand, d) = self.expr(PREFIX_LEVEL)?;
+                self.checked(Expr::Not(Box::new(operand)), d + 1, t.span)
             }
             Tok::Ident(w) if w == "not" && !self.next_is_lparen_glued() => {
                 self.bump();
-                let operand = self.expr(PREFIX_LEVEL)?;
-                Ok(Expr::Not(Box::new(operand)))
+                let (operand, d) = self.expr(PREFIX_LEVEL)?;
+                self.checked(Expr::Not(Box::new(operand)), d + 1, t.span)
             }
             _ => self.atom(),
         }
@@ -480,10 +564,10 @@ impl<'a> Parser<'a> {
         next.tok == Tok::LParen && next.glued
     }
 
-    fn atom(&mut self) -> Result<Expr, ParseError> {
+    fn atom(&mut self) -> Result<Parsed, ParseError> {
         let t = self.bump();
         match t.tok {
-            Tok::Num(v) => Ok(Expr::Num(v)),
+            Tok::Num(v) => Ok((Expr::Num(v), 1)),
             Tok::LParen => {
                 let e = self.expr(0)?;
                 self.expect_rparen(t.span)?;
@@ -493,7 +577,7 @@ impl<'a> Parser<'a> {
                 if self.at(&Tok::LParen) {
                     self.call(name, t.span)
                 } else {
-                    Ok(match name.as_str() {
+                    let e = match name.as_str() {
                         "pi" => Expr::Num(std::f64::consts::PI),
                         "e" => Expr::Num(std::f64::consts::E),
                         "inf" | "infinity" | "INF" | "Infinity" => Expr::Num(f64::INFINITY),
@@ -501,7 +585,8 @@ impl<'a> Parser<'a> {
                         "true" => Expr::Num(1.0),
                         "false" => Expr::Num(0.0),
                         _ => Expr::Var(name),
-                    })
+                    };
+                    Ok((e, 1))
                 }
             }
             _ => Err(self.error_at(
@@ -530,12 +615,15 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn call(&mut self, name: String, name_span: Span) -> Result<Expr, ParseError> {
+    fn call(&mut self, name: String, name_span: Span) -> Result<Parsed, ParseError> {
         let open = self.bump().span;
         let mut args = Vec::new();
+        let mut deepest = 0;
         if !self.at(&Tok::RParen) {
             loop {
-                args.push(self.expr(0)?);
+                let (arg, d) = self.expr(0)?;
+                deepest = deepest.max(d);
+                args.push(arg);
                 if self.at(&Tok::Comma) {
                     self.bump();
                     continue;
@@ -544,6 +632,19 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect_rparen(open)?;
+        // One more than the deepest argument (an upper bound where the call
+        // disappears, as in `piecewise(x)`).
+        let e = self.call_node(&name, name_span, args)?;
+        self.checked(e, deepest + 1, name_span)
+    }
+
+    /// The node for a call of `name` with parsed arguments.
+    fn call_node(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        mut args: Vec<Expr>,
+    ) -> Result<Expr, ParseError> {
         let n = args.len();
         let arity_error = |p: &Self, want: String| {
             p.error_at(
@@ -553,7 +654,7 @@ impl<'a> Parser<'a> {
                 None,
             )
         };
-        match name.as_str() {
+        match name {
             "piecewise" => {
                 if n == 0 {
                     return Err(arity_error(self, "at least 1 argument".into()));
@@ -602,7 +703,7 @@ impl<'a> Parser<'a> {
             "not" if n == 1 => return Ok(Expr::Not(Box::new(args.pop().unwrap()))),
             _ => {}
         }
-        if let Some(f) = Func::from_name(&name) {
+        if let Some(f) = Func::from_name(name) {
             let arity = f.arity();
             if !arity.accepts(n) {
                 let want = if name == "log" {
@@ -614,15 +715,15 @@ impl<'a> Parser<'a> {
             }
             return Ok(Expr::Call(f, args));
         }
-        if self.options.user_functions.contains(&name) {
-            return Ok(Expr::Apply(name, args));
+        if self.options.user_functions.iter().any(|u| u == name) {
+            return Ok(Expr::Apply(name.to_string(), args));
         }
         let mut candidates: Vec<&str> =
             crate::ast::FUNCTION_NAMES.iter().map(|(n, _)| *n).collect();
         candidates.extend(["piecewise", "if", "pow"]);
         candidates.extend(self.options.user_functions.iter().map(|s| s.as_str()));
         let help =
-            closest(&name, candidates.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+            closest(name, candidates.iter().copied()).map(|s| format!("did you mean `{s}`?"));
         Err(self.error_at(
             ParseErrorKind::UnknownFunction,
             name_span,

@@ -754,3 +754,365 @@ mod special_functions {
         assert!((v - want).abs() < 1e-15);
     }
 }
+
+/// Long and deep inputs: no stack overflow, no panic; a correct value or an
+/// error with a position. Everything runs on a thread with a 2 MiB stack, the
+/// default for spawned threads (the main thread of a binary has 8 MiB).
+mod depth {
+    use super::*;
+    use ligand_expr::{simplify, Func, MAX_TREE_DEPTH};
+    use proptest::prelude::*;
+
+    /// Runs `f` on a fresh thread with a 2 MiB stack and returns its result.
+    fn on_2mib<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .expect("no panic and no stack overflow")
+    }
+
+    fn compiled(e: &Expr, inputs: &[&str], values: &[f64]) -> f64 {
+        let mut c = Compiler::new(inputs);
+        c.add(e).unwrap();
+        let p = c.finish();
+        let mut slots = p.new_slots();
+        slots[..values.len()].copy_from_slice(values);
+        let mut out = [0.0];
+        p.eval(&mut slots, &mut out);
+        out[0]
+    }
+
+    #[test]
+    fn a_sum_of_100000_terms_is_shallow_and_exact() {
+        on_2mib(|| {
+            let n = 100_000u64;
+            let src: Vec<String> = (1..=n).map(|i| format!("{i}*x")).collect();
+            let e = parse(&src.join(" + ")).unwrap();
+            assert!(e.depth() < 100, "depth {}", e.depth());
+            let closed = (n * (n + 1) / 2) as f64;
+            assert_eq!(eval_at(&e, &[("x", 1.0)]), closed);
+            assert_eq!(compiled(&e, &["x"], &[1.0]), closed);
+            // Printing and parsing are still exact inverses.
+            assert_eq!(parse(&e.to_string()).unwrap(), e);
+            // d/dx sum(i x) = sum(i): like terms merge into one.
+            assert_eq!(e.diff("x").unwrap(), Expr::num(closed));
+            assert_eq!(simplify(&e).to_string(), format!("{closed} * x"));
+        });
+    }
+
+    #[test]
+    fn alternating_signs_keep_their_meaning_when_balanced() {
+        on_2mib(|| {
+            // 1 - 2 + 3 - 4 ... - n = -n/2 for even n.
+            let n = 100_000;
+            let mut src = String::from("1");
+            for i in 2..=n {
+                src += if i % 2 == 0 { " - " } else { " + " };
+                src += &i.to_string();
+            }
+            let e = parse(&src).unwrap();
+            assert_eq!(val(&src), -(n as f64) / 2.0);
+            assert_eq!(compiled(&e, &[], &[]), -(n as f64) / 2.0);
+            assert_eq!(parse(&e.to_string()).unwrap(), e);
+            // Distinct variables, subtracted: x0 - x1 - x2 ... with x_i = i.
+            let names: Vec<String> = (0..50_000).map(|i| format!("x{i}")).collect();
+            let e = parse(&names.join(" - ")).unwrap();
+            let values: Vec<f64> = (0..50_000).map(f64::from).collect();
+            let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let want = -(1..50_000).map(f64::from).sum::<f64>();
+            assert_eq!(compiled(&e, &inputs, &values), want);
+            let d = e.diff("x49999").unwrap();
+            assert_eq!(d, Expr::num(-1.0));
+            let s = simplify(&e);
+            assert!(s.depth() < 100, "simplified depth {}", s.depth());
+        });
+    }
+
+    #[test]
+    fn long_products_quotients_and_logic() {
+        on_2mib(|| {
+            let n = 100_000;
+            let e = parse(&vec!["1.00001"; n].join(" * ")).unwrap();
+            let want = 1.00001f64.powi(n as i32);
+            assert!((eval_at(&e, &[]) / want - 1.0).abs() < 1e-10);
+            // a / 2 * 2 / 2 * 2 ... is a, exactly (powers of two).
+            let src = String::from("a") + &" / 2 * 2".repeat(n / 2);
+            let e = parse(&src).unwrap();
+            assert!(e.depth() < 100);
+            assert_eq!(eval_at(&e, &[("a", 3.0)]), 3.0);
+            assert_eq!(compiled(&e, &["a"], &[3.0]), 3.0);
+            let d = e.diff("a").unwrap();
+            assert_eq!(eval_at(&d, &[("a", 3.0)]), 1.0);
+            let all = vec!["x > 0"; n].join(" && ");
+            assert_eq!(eval_at(&parse(&all).unwrap(), &[("x", 1.0)]), 1.0);
+            let any = vec!["x > 0"; n].join(" || ") + " || x == 0";
+            assert_eq!(eval_at(&parse(&any).unwrap(), &[("x", 0.0)]), 1.0);
+        });
+    }
+
+    #[test]
+    fn deep_chains_are_errors_with_a_position() {
+        on_2mib(|| {
+            // Comparisons do not associate: a long chain is a deep tree.
+            let src = vec!["x"; 5000].join(" < ");
+            let err = parse(&src).unwrap_err();
+            assert_eq!(err.kind, ParseErrorKind::TooDeep);
+            assert_eq!(err.span.line, 1);
+            assert_eq!(&src[err.span.start..err.span.end], "<");
+            assert!(err.message.contains("deeper than 1000"), "{}", err.message);
+            // On a later line, the position says so.
+            let src = String::from("1 +\n") + &vec!["x"; 5000].join(" == ");
+            let err = parse(&src).unwrap_err();
+            assert_eq!((err.kind, err.span.line), (ParseErrorKind::TooDeep, 2));
+            for src in [
+                "-".repeat(100_000) + "x",
+                "- ".repeat(100_000) + "x",
+                "!".repeat(100_000) + "x",
+                "not ".repeat(100_000) + "x",
+                "exp(".repeat(100_000) + "x" + &")".repeat(100_000),
+                "piecewise(1, x < ".repeat(10_000) + "0" + &", 2)".repeat(10_000),
+                "x^".repeat(100_000) + "2",
+                "(".repeat(100_000),
+                "x + (".repeat(100_000) + "x" + &")".repeat(100_000),
+            ] {
+                let err = parse(&src).unwrap_err();
+                assert!(
+                    err.kind == ParseErrorKind::TooDeep || err.kind == ParseErrorKind::Unexpected,
+                    "{:?}",
+                    err.kind
+                );
+                assert!(err.span.line >= 1 && err.span.column >= 1);
+                assert!(err.to_string().contains("line 1, column"));
+            }
+        });
+    }
+
+    #[test]
+    fn nesting_below_the_limits_evaluates() {
+        on_2mib(|| {
+            // 150 nested calls: sin(sin(...(1))).
+            let e = parse(&("sin(".repeat(150) + "1" + &")".repeat(150))).unwrap();
+            let mut want = 1.0f64;
+            for _ in 0..150 {
+                want = want.sin();
+            }
+            assert_eq!(eval_at(&e, &[]), want);
+            assert_eq!(compiled(&e, &[], &[]), want);
+            // 199 signs.
+            let e = parse(&("-".repeat(199) + "x")).unwrap();
+            assert_eq!(eval_at(&e, &[("x", 2.0)]), -2.0);
+            assert_eq!(e.diff("x").unwrap(), Expr::num(-1.0));
+            // Deep piecewise.
+            let src = "piecewise(1, x < 0, ".repeat(99) + "2" + &")".repeat(99);
+            assert_eq!(val(&src.replace('x', "1")), 2.0);
+        });
+    }
+
+    /// Trees as deep as the parsers allow, of every kind of node: each walk
+    /// (print, parse, simplify, differentiate, compile, evaluate, clone,
+    /// compare, drop) fits in a 2 MiB stack.
+    #[test]
+    fn every_walk_fits_in_2_mib_at_the_depth_limit() {
+        let d = MAX_TREE_DEPTH - 1;
+        type Wrap = Box<dyn Fn(Expr) -> Expr + Send>;
+        let shapes: Vec<(&str, Wrap)> = vec![
+            ("neg", Box::new(|e| Expr::Neg(Box::new(e)))),
+            ("exp", Box::new(|e| Expr::Call(Func::Exp, vec![e]))),
+            ("tanh", Box::new(|e| Expr::Call(Func::Tanh, vec![e]))),
+            (
+                "right-deep product",
+                Box::new(|e| {
+                    Expr::Bin(
+                        ligand_expr::BinOp::Mul,
+                        Box::new(Expr::var("y")),
+                        Box::new(e),
+                    )
+                }),
+            ),
+            (
+                "quotient",
+                Box::new(|e| {
+                    Expr::Bin(
+                        ligand_expr::BinOp::Div,
+                        Box::new(e),
+                        Box::new(Expr::var("y")),
+                    )
+                }),
+            ),
+            (
+                "piecewise",
+                Box::new(|e| Expr::Piecewise {
+                    pieces: vec![(e, Expr::var("y"))],
+                    otherwise: Some(Box::new(Expr::var("x"))),
+                }),
+            ),
+        ];
+        for (name, wrap) in shapes {
+            on_2mib(move || {
+                let mut e = Expr::var("x");
+                for _ in 0..d {
+                    e = wrap(e);
+                }
+                assert_eq!(e.depth(), MAX_TREE_DEPTH, "{name}");
+                let v = eval_at(&e, &[("x", 0.5), ("y", 1.0)]);
+                // The text nests deeper than the parser's 200 levels of
+                // recursion (refused with a position, not a crash), except
+                // the left-deep quotient, which parses back balanced.
+                let text = e.to_string();
+                match parse(&text) {
+                    Ok(back) => {
+                        assert_eq!(name, "quotient");
+                        assert_eq!(eval_at(&back, &[("x", 0.5), ("y", 1.0)]), v);
+                        assert!(back.depth() < 100);
+                    }
+                    Err(err) => {
+                        assert_eq!(err.kind, ParseErrorKind::TooDeep, "{name}");
+                        assert!(err.span.column > 1, "{name}");
+                    }
+                }
+                let c = compiled(&e, &["x", "y"], &[0.5, 1.0]);
+                assert!(v == c || (v - c).abs() < 1e-12 * v.abs(), "{name}: {v} {c}");
+                let s = simplify(&e);
+                let de = e.diff("x").unwrap();
+                let dd = compiled(&de, &["x", "y"], &[0.5, 1.0]);
+                assert!(!dd.is_nan(), "{name}");
+                assert_eq!(s.clone(), s);
+                drop((e, s, de));
+            });
+        }
+    }
+
+    #[test]
+    fn the_deepest_parsed_comparison_chain_walks_in_2_mib() {
+        on_2mib(|| {
+            // A comparison chain is one level per operator: the deepest that parses.
+            let src = vec!["x"; MAX_TREE_DEPTH].join(" < ");
+            let e = parse(&src).unwrap();
+            assert_eq!(e.depth(), MAX_TREE_DEPTH);
+            assert_eq!(parse(&e.to_string()).unwrap(), e);
+            // (0 < 0) is 0, and so is every comparison after it.
+            assert_eq!(eval_at(&e, &[("x", 0.0)]), 0.0);
+            assert_eq!(compiled(&e, &["x"], &[0.0]), 0.0);
+            assert_eq!(e.diff("x").unwrap(), Expr::num(0.0));
+            assert_eq!(simplify(&e), e);
+            // One more operand is one level too deep.
+            let err = parse(&(src + " < x")).unwrap_err();
+            assert_eq!(err.kind, ParseErrorKind::TooDeep);
+        });
+    }
+
+    #[test]
+    fn inlining_refuses_recursion_and_exponential_growth() {
+        let names: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+        let opts = ParseOptions {
+            user_functions: names.clone(),
+        };
+        // f0(x) = x; f{i}(x) = f{i-1}(x) + f{i-1}(x): f39 has 2^39 leaves.
+        let bodies: Vec<Expr> = (0..40)
+            .map(|i| {
+                if i == 0 {
+                    parse("x").unwrap()
+                } else {
+                    parse_with(&format!("f{0}(x) + f{0}(x)", i - 1), &opts).unwrap()
+                }
+            })
+            .collect();
+        let lookup = |n: &str| {
+            names
+                .iter()
+                .position(|m| m == n)
+                .map(|i| (vec!["x".to_string()], bodies[i].clone()))
+        };
+        let small = parse_with("f10(y)", &opts).unwrap();
+        let expanded = small.inline_functions(&lookup).unwrap();
+        assert_eq!(eval_at(&expanded, &[("y", 1.0)]), 1024.0);
+        let huge = parse_with("f39(y)", &opts).unwrap();
+        let started = std::time::Instant::now();
+        assert!(huge.inline_functions(&lookup).is_err());
+        assert!(started.elapsed().as_secs() < 30);
+        // g(x) = g(x) + 1 is refused, naming g.
+        let opts = ParseOptions {
+            user_functions: vec!["g".into()],
+        };
+        let body = parse_with("g(x) + 1", &opts).unwrap();
+        let e = parse_with("g(2)", &opts).unwrap();
+        let lookup = move |n: &str| (n == "g").then(|| (vec!["x".to_string()], body.clone()));
+        assert_eq!(
+            on_2mib(move || e.inline_functions(&lookup)),
+            Err("g".into())
+        );
+    }
+
+    /// Generators of long and deep inputs with their expected value (None:
+    /// the input is too deep and must be refused with a position).
+    fn long_or_deep() -> impl Strategy<Value = (String, Option<f64>)> {
+        // Nesting counts: clearly below the limits, or clearly above.
+        let nest = || prop_oneof![1usize..150, 300usize..3000];
+        prop_oneof![
+            (1usize..200_000).prop_map(|n| (vec!["1"; n].join(" + "), Some(n as f64))),
+            (1usize..100_000).prop_map(|n| {
+                let s: Vec<String> = (1..=n).map(|i| format!("{}", i % 7)).collect();
+                let want: u64 = (1..=n as u64).map(|i| i % 7).sum();
+                (s.join("+"), Some(want as f64))
+            }),
+            (1usize..100_000).prop_map(|n| (vec!["2 / 2"; n].join(" * "), Some(1.0))),
+            (1usize..50_000)
+                .prop_map(|n| (vec!["1 - 1"; n].join(" - "), Some(2.0 - 2.0 * n as f64))),
+            nest().prop_map(|n| {
+                let want = if n % 2 == 0 { 1.0 } else { -1.0 };
+                (format!("{}1", "-".repeat(n)), (n < 200).then_some(want))
+            }),
+            nest().prop_map(|n| {
+                let s = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+                (s, (n < 200).then_some(1.0))
+            }),
+            nest().prop_map(|n| {
+                let s = format!("{}0{}", "abs(".repeat(n), ")".repeat(n));
+                (s, (n < 200).then_some(0.0))
+            }),
+            nest().prop_map(|n| {
+                let s = "piecewise(2, 1 < 0, ".repeat(n) + "3" + &")".repeat(n);
+                (s, (n < 200).then_some(3.0))
+            }),
+            prop_oneof![1usize..900, 1100usize..3000].prop_map(|n| {
+                let ok = n < MAX_TREE_DEPTH;
+                (vec!["1"; n + 1].join(" == "), ok.then_some(1.0))
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn long_and_deep_inputs_give_a_value_or_a_located_error((src, want) in long_or_deep()) {
+            let outcome = on_2mib(move || {
+                let parsed = parse(&src);
+                match parsed {
+                    Ok(e) => {
+                        let tree = e.eval(&|_| None).unwrap();
+                        let text = e.to_string();
+                        let again = parse(&text).unwrap();
+                        Ok((tree, compiled(&e, &[], &[]), again == e, e.depth()))
+                    }
+                    Err(err) => Err((err.kind, err.span.line, err.span.column)),
+                }
+            });
+            match (outcome, want) {
+                (Ok((tree, comp, round_trip, depth)), Some(w)) => {
+                    prop_assert_eq!(tree, w);
+                    prop_assert_eq!(comp, w);
+                    prop_assert!(round_trip);
+                    prop_assert!(depth <= MAX_TREE_DEPTH);
+                }
+                (Err((kind, line, column)), None) => {
+                    prop_assert_eq!(kind, ParseErrorKind::TooDeep);
+                    prop_assert!(line == 1 && column >= 1);
+                }
+                (got, want) => prop_assert!(false, "got {:?}, want {:?}", got.map(|o| o.0), want),
+            }
+        }
+    }
+}

@@ -89,6 +89,7 @@ fn assert_round_trip(m: &Model) {
 }
 
 mod constructs;
+mod depth;
 mod diagnostics;
 mod files;
 mod fuzz;

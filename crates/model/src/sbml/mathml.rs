@@ -18,7 +18,7 @@
 use super::read::Reader;
 use crate::diagnostic::{Diagnostic, DiagnosticKind as K};
 use crate::mathlib::{rewrite_library_calls, AVOGADRO};
-use ligand_expr::{BinOp, CmpOp, Expr, Func};
+use ligand_expr::{BinOp, CmpOp, Expr, Func, MAX_TREE_DEPTH};
 use roxmltree::Node;
 
 /// The MathML namespace.
@@ -91,7 +91,22 @@ impl Reader<'_> {
         } else {
             node
         };
-        self.mathml(node, 0)
+        let e = self.mathml(node, 0)?;
+        self.shallow(node, e)
+    }
+
+    /// `e` if it is no deeper than the expression parser allows: an n-ary
+    /// operator folds up to 32 arguments left-deep, so MathML within its own
+    /// nesting limit can still make a tree too deep for the walks after it.
+    fn shallow(&self, node: Node, e: Expr) -> Result<Expr, Diagnostic> {
+        if e.depth() > MAX_TREE_DEPTH {
+            return Err(self.err(
+                node,
+                K::Unsupported,
+                format!("MathML whose expression tree is deeper than {MAX_TREE_DEPTH} levels"),
+            ));
+        }
+        Ok(e)
     }
 
     /// A `<lambda>` (possibly inside `<semantics>`): its bound variables and body.
@@ -132,7 +147,7 @@ impl Reader<'_> {
             }
         }
         let body = body.ok_or_else(|| self.err(node, K::Syntax, "a <lambda> without a body"))?;
-        Ok((args, body))
+        Ok((args, self.shallow(node, body)?))
     }
 
     fn ci_name(&self, node: Node) -> String {

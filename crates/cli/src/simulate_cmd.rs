@@ -164,7 +164,10 @@ fn read_model(path: &Path, quiet: bool) -> Result<ligand_model::Model> {
 
 /// The text of a document that an SBML `comp` external model definition
 /// names: a file path (or `file:` URI) relative to the model file's folder.
-fn read_external_model(model: &Path, source: &str) -> std::result::Result<String, String> {
+pub(crate) fn read_external_model(
+    model: &Path,
+    source: &str,
+) -> std::result::Result<String, String> {
     let source = source.strip_prefix("file://").unwrap_or(source);
     let source = source.strip_prefix("file:").unwrap_or(source);
     if source.contains("://") {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `ligand` binary: one test binary, modules by command.
 
 mod fit;
+mod sbml;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -90,6 +90,7 @@ fn assert_round_trip(m: &Model) {
 
 mod constructs;
 mod diagnostics;
+mod fbc;
 mod files;
 mod fuzz;
 mod ir;

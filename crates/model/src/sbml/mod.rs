@@ -14,6 +14,7 @@
 //! See `docs/sbml.md` for what is supported.
 
 mod comp;
+mod fbc;
 mod lower;
 mod mathml;
 mod read;
@@ -22,6 +23,7 @@ mod write;
 use crate::diagnostic::{has_errors, Diagnostic, DiagnosticKind, Loc};
 use crate::ir::Model;
 
+pub use fbc::{read_flux_balance, FluxBalance, FluxBalanceSolution, FluxBalanceStatus};
 pub use write::SbmlWriteError;
 
 /// Documents with more XML nodes than this are refused (a bound on memory).

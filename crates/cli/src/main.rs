@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use ligand_cli::{compound_cmd, expr_cmd, fit_cmd, reproduce_cmd};
 mod conformance_cmd;
+mod fba_cmd;
 mod simulate_cmd;
 
 /// ligand: quantitative pharmacology from the assay plate to the synapse.
@@ -28,6 +29,8 @@ enum Command {
     Simulate(Box<simulate_cmd::SimulateArgs>),
     /// Browse the built-in compound library: activities with units, systems, sources and status.
     Compound(compound_cmd::CompoundArgs),
+    /// Flux balance analysis of an SBML model with the fbc package: the optimal fluxes.
+    Fba(fba_cmd::FbaArgs),
     /// Run conformance suites: `ligand conformance sbml DIR` (the SBML Test Suite).
     Conformance(conformance_cmd::ConformanceArgs),
 }
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Expr(args) => expr_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(*args),
         Command::Compound(args) => compound_cmd::run(args),
+        Command::Fba(args) => fba_cmd::run(args),
         Command::Conformance(args) => conformance_cmd::run(args),
     };
     match result {

@@ -9,7 +9,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ligand_expr::format_number;
-use ligand_model::{parse_antimony, parse_sbml, Diagnostic, DiagnosticKind};
+use ligand_model::{parse_antimony, parse_sbml_with, Diagnostic, DiagnosticKind};
 use ligand_sim::eigen::{Stability, StabilityKind};
 use ligand_sim::{
     scan, AbsoluteTolerance, CompileOptions, Dose, Method, Observable, Observables, ParameterSets,
@@ -147,7 +147,8 @@ fn read_model(path: &Path, quiet: bool) -> Result<(ligand_model::Model, ModelUni
     let src = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the model file {}", path.display()))?;
     if ext == "xml" || ext == "sbml" {
-        return match parse_sbml(&src) {
+        let read_external = |source: &str| read_external_model(path, source);
+        return match parse_sbml_with(&src, &read_external) {
             Ok((m, warnings)) => {
                 // Approximations (fast reactions, ...) are worth a line; ignored
                 // units and annotations are not.
@@ -168,6 +169,24 @@ fn read_model(path: &Path, quiet: bool) -> Result<(ligand_model::Model, ModelUni
         Ok((m, _warnings)) => Ok((m, ModelUnits::from_antimony(&src))),
         Err(diags) => Err(anyhow!(render_all(path, &src, &diags))),
     }
+}
+
+/// The text of a document that an SBML `comp` external model definition
+/// names: a file path (or `file:` URI) relative to the model file's folder.
+pub(crate) fn read_external_model(
+    model: &Path,
+    source: &str,
+) -> std::result::Result<String, String> {
+    let source = source.strip_prefix("file://").unwrap_or(source);
+    let source = source.strip_prefix("file:").unwrap_or(source);
+    if source.contains("://") {
+        return Err("ligand reads external model definitions from files only".to_string());
+    }
+    let file = model
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(source);
+    std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))
 }
 
 fn render_all(path: &Path, src: &str, diags: &[Diagnostic]) -> String {

@@ -4,6 +4,7 @@ mod determinism;
 mod drc;
 mod fit;
 mod nist;
+mod sbml;
 mod simulate;
 
 use std::path::PathBuf;

@@ -84,7 +84,10 @@ pub use ir::{
     AssignmentRule, Compartment, Event, EventAssignment, FunctionDefinition, InitialAssignment,
     InitialQuantity, Model, Parameter, RateRule, Reaction, Species, SpeciesRef,
 };
-pub use sbml::{parse_sbml, SbmlWriteError};
+pub use sbml::{
+    parse_sbml, parse_sbml_with, read_flux_balance, FluxBalance, FluxBalanceSolution,
+    FluxBalanceStatus, SbmlWriteError,
+};
 pub use validate::is_identifier;
 
 /// The compartment that holds species declared without one (as in Antimony).

@@ -215,13 +215,13 @@ fn unsupported_constructs_are_named_with_their_location() {
     );
     assert_eq!(ds[0].loc.unwrap().line, 5);
 
-    let comp = r#"<?xml version="1.0"?>
-<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" level="3" version="1" comp:required="true">
+    let arrays = r#"<?xml version="1.0"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" xmlns:arrays="http://www.sbml.org/sbml/level3/version1/arrays/version1" level="3" version="1" arrays:required="true">
   <model id="m"/>
 </sbml>"#;
-    let ds = err(comp);
+    let ds = err(arrays);
     assert!(
-        ds[0].message.contains("package `comp`"),
+        ds[0].message.contains("package `arrays`"),
         "{}",
         ds[0].message
     );

@@ -91,6 +91,7 @@ fn assert_round_trip(m: &Model) {
 mod constructs;
 mod depth;
 mod diagnostics;
+mod fbc;
 mod files;
 mod fuzz;
 mod ir;

@@ -283,6 +283,19 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
         }
     }
 
+    let (delayed, algebraic_rules): (Vec<_>, Vec<_>) = algebraic_rules
+        .into_iter()
+        .partition(|r| calls(&r.math, DELAY));
+    for r in delayed {
+        diags.push(
+            Diagnostic::error(
+                K::Unsupported,
+                "the delay csymbol (a delay differential equation) in an algebraic rule is not supported",
+            )
+            .at(r.loc),
+        );
+    }
+
     // ---- rateOf.
     if model.math().iter().any(|m| calls(m.expr, RATE_OF)) {
         let functions_use_it = model

@@ -13,6 +13,8 @@
 //!
 //! See `docs/sbml.md` for what is supported.
 
+mod comp;
+mod fbc;
 mod lower;
 mod mathml;
 mod read;
@@ -21,6 +23,7 @@ mod write;
 use crate::diagnostic::{has_errors, Diagnostic, DiagnosticKind, Loc};
 use crate::ir::Model;
 
+pub use fbc::{read_flux_balance, FluxBalance, FluxBalanceSolution, FluxBalanceStatus};
 pub use write::SbmlWriteError;
 
 /// Documents with more XML nodes than this are refused (a bound on memory).
@@ -76,6 +79,48 @@ const MAX_ATTRIBUTE_LEN: usize = 1 << 20;
 /// assert_eq!(bad[0].loc.map(|l| l.line), Some(3));
 /// ```
 pub fn parse_sbml(text: &str) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
+    parse_sbml_with(text, &|source| {
+        Err(format!(
+            "`{source}` is another document, and this one was not read from a file"
+        ))
+    })
+}
+
+/// Reads an SBML document as [`parse_sbml`] does, reading the documents
+/// that its `comp` external model definitions name with `read_external`
+/// (given the `source` attribute, it returns that document's text).
+///
+/// A document that uses the `comp` package (hierarchical model composition)
+/// is flattened into one core model first, as libSBML's flattening does:
+/// the elements of submodel `sub` are named `sub__id`.
+///
+/// ```
+/// use ligand_model::parse_sbml_with;
+/// let main = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"
+///     xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" comp:required="true">
+///   <model id="main">
+///     <comp:listOfSubmodels>
+///       <comp:submodel comp:id="A" comp:modelRef="decay"/>
+///     </comp:listOfSubmodels>
+///   </model>
+///   <comp:listOfExternalModelDefinitions>
+///     <comp:externalModelDefinition comp:id="decay" comp:source="decay.xml"/>
+///   </comp:listOfExternalModelDefinitions>
+/// </sbml>"#;
+/// let decay = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+///   <model><listOfParameters><parameter id="k" value="2" constant="true"/></listOfParameters></model>
+/// </sbml>"#;
+/// let read = |source: &str| match source {
+///     "decay.xml" => Ok(decay.to_string()),
+///     other => Err(format!("no file {other}")),
+/// };
+/// let (m, _) = parse_sbml_with(main, &read).unwrap();
+/// assert_eq!(m.parameters[0].id, "A__k");
+/// ```
+pub fn parse_sbml_with(
+    text: &str,
+    read_external: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: MAX_NODES,
@@ -101,6 +146,10 @@ pub fn parse_sbml(text: &str) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic
                 .at(Some(Loc::new(p.row as usize, p.col as usize)))]);
             }
         }
+    }
+    if comp::uses_comp(&doc) {
+        let flat = comp::flatten(&doc, read_external).map_err(|d| vec![d])?;
+        return parse_sbml_with(&flat, read_external);
     }
     let mut reader = read::Reader::new(&doc);
     let raw = reader.read();

@@ -68,6 +68,9 @@ pub(crate) struct Reader<'d> {
     renames: HashMap<String, String>,
     /// Byte offsets at which lines start.
     line_starts: Vec<usize>,
+    /// Whether the document is a flattened comp document, whose elements
+    /// carry their location in the original text in an attribute.
+    flattened: bool,
 }
 
 fn truthy(s: &str) -> Option<bool> {
@@ -96,6 +99,10 @@ impl<'d> Reader<'d> {
             version: 2,
             diags: Vec::new(),
             renames: HashMap::new(),
+            flattened: doc
+                .root_element()
+                .namespaces()
+                .any(|n| n.uri() == super::comp::LOC_NS),
             line_starts: std::iter::once(0)
                 .chain(doc.input_text().match_indices('\n').map(|(i, _)| i + 1))
                 .collect(),
@@ -105,6 +112,12 @@ impl<'d> Reader<'d> {
     /// The line and column of a node. (`Document::text_pos_at` scans from
     /// the start of the text on every call; a table of line starts does not.)
     pub(crate) fn loc(&self, node: Node) -> Option<Loc> {
+        if self.flattened {
+            let (line, column) = node
+                .attribute((super::comp::LOC_NS, "at"))?
+                .split_once(':')?;
+            return Some(Loc::new(line.parse().ok()?, column.parse().ok()?));
+        }
         let text = self.doc.input_text();
         let offset = node.range().start.min(text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset);

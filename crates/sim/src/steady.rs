@@ -29,6 +29,18 @@
 //! amplitude is an *oscillation* (with the period estimated from the
 //! crossings); a state that grows by a factor of at least 5 per decade over
 //! three decades, or overflows, is a *divergence*.
+//!
+//! ## Stability
+//!
+//! Every steady state carries the eigenvalues of its Jacobian with the zeros
+//! of the conservation laws removed ([`crate::eigen`]). A solution of
+//! Newton's method that is unstable is not where the dynamics go from the
+//! initial state, so it is not returned: the integration above runs instead.
+//! A steady state that integration ends on and that is still not stable is
+//! returned with `stable: false`; the caller must say so.
+//!
+//! The tolerances are those of a time course: by default scaled to the
+//! model ([`crate::AbsoluteTolerance`]).
 
 use crate::eigen::{stability, Stability, StabilityKind};
 use crate::error::{SimError, Stopped};

@@ -127,9 +127,18 @@ pub enum SteadyStateError {
         time: f64,
         integration: String,
     },
-    /// The solution oscillates.
-    #[error("the solution oscillates (period about {period:.4}, in {})", variables.join(", "))]
-    Oscillation { period: f64, variables: Vec<String> },
+    /// The solution oscillates (around an unstable steady state, when
+    /// Newton's method found one: the largest real part of its eigenvalues).
+    #[error(
+        "the solution oscillates (period about {period:.4}, in {}){}",
+        variables.join(", "),
+        around_unstable.map(|re| format!(" around an unstable steady state (largest real part of its Jacobian's eigenvalues {re:.3e})")).unwrap_or_default()
+    )]
+    Oscillation {
+        period: f64,
+        variables: Vec<String>,
+        around_unstable: Option<f64>,
+    },
     /// The solution grows without bound.
     #[error("the solution diverges ({} grow without bound)", variables.join(", "))]
     Divergence { variables: Vec<String> },
@@ -153,8 +162,9 @@ enum NewtonFail {
     NoProgress,
     Negative,
     /// Newton's method converged to a steady state that is unstable, so not
-    /// one the dynamics reach from the initial state.
-    Unstable,
+    /// one the dynamics reach from the initial state (the largest real part
+    /// of its eigenvalues).
+    Unstable(f64),
 }
 
 impl<'s> Simulator<'s> {
@@ -208,7 +218,7 @@ impl<'s> Simulator<'s> {
                 if r.stability.kind != StabilityKind::Unstable {
                     return Ok(r);
                 }
-                NewtonFail::Unstable
+                NewtonFail::Unstable(r.stability.max_real_part)
             }
             Err(f) => f,
         };
@@ -338,6 +348,10 @@ impl<'s> Simulator<'s> {
                     return Err(SteadyStateError::Oscillation {
                         period,
                         variables: osc_vars,
+                        around_unstable: match fail {
+                            NewtonFail::Unstable(re) => Some(re),
+                            _ => None,
+                        },
                     });
                 }
             }

@@ -86,7 +86,10 @@ pub struct SimulateArgs {
     /// Write to this file (atomically) instead of standard output.
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
-    /// No progress bar or warnings on standard error.
+    /// No progress bar or notes (the tolerances used, approximations made
+    /// reading SBML) on standard error. Warnings about the results (an
+    /// unstable steady state, signs of an unconverged solution) are always
+    /// printed.
     #[arg(long)]
     quiet: bool,
     /// The most internal steps of one simulation.
@@ -754,16 +757,6 @@ fn csv_rows(t: &Trajectory, row: Option<usize>, final_only: bool) -> String {
         }
         s.push('\n');
     }
-    for w in &t.warnings {
-        match row {
-            Some(r) => {
-                let _ = writeln!(s, "# row {r} warning: {w}");
-            }
-            None => {
-                let _ = writeln!(s, "# warning: {w}");
-            }
-        }
-    }
     if let Some(st) = &t.stopped {
         match row {
             Some(r) => {
@@ -910,9 +903,9 @@ fn run_single(args: &SimulateArgs, plan: &Plan) -> Result<()> {
             "{}",
             tolerance_note(&plan.system, t.rtol, plan.settings.atol, &t.atol)
         );
-        for w in &t.warnings {
-            eprintln!("warning: {w}");
-        }
+    }
+    for w in &t.warnings {
+        eprintln!("warning: {w}");
     }
     let mut sink = Sink::open(args.output.as_deref())?;
     match args.format {
@@ -974,6 +967,7 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
     }
     let mut failed: Vec<String> = Vec::new();
     let mut warned = 0usize;
+    let mut warnings: Vec<String> = Vec::new();
     if !args.quiet {
         eprintln!(
             "tolerances: rtol {:e}; {}",
@@ -989,7 +983,7 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
     let mut start = 0;
     while start < n {
         let end = (start + chunk).min(n);
-        let blocks: Vec<(String, Option<String>, usize)> = scan(
+        let blocks: Vec<(String, Option<String>, Vec<String>)> = scan(
             &plan.system,
             &plan.observables,
             &plan.settings,
@@ -1010,7 +1004,9 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
                         csv_rows(&t, Some(i), args.final_only)
                     };
                     let fail = t.stopped.as_ref().map(|s| format!("row {i}: {s}"));
-                    (text, fail, t.warnings.len())
+                    let warnings: Vec<String> =
+                        t.warnings.iter().map(|w| format!("row {i}: {w}")).collect();
+                    (text, fail, warnings)
                 }
                 Err(e) => {
                     let text = if json {
@@ -1026,7 +1022,7 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
                     } else {
                         format!("# row {i} failed: {e}\n")
                     };
-                    (text, Some(format!("row {i}: {e}")), 0)
+                    (text, Some(format!("row {i}: {e}")), Vec::new())
                 }
             },
             &progress,
@@ -1036,8 +1032,11 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
             if let Some(f) = fail {
                 failed.push(f);
             }
-            if w > 0 {
+            if !w.is_empty() {
                 warned += 1;
+                if warned <= 5 {
+                    warnings.extend(w);
+                }
             }
         }
         start = end;
@@ -1049,8 +1048,11 @@ fn run_scan(args: &SimulateArgs, plan: &Plan, sets: &ParameterSets) -> Result<()
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    if warned > 0 && !args.quiet {
-        eprintln!("warning: {warned} of {n} simulations may not be converged (see their `# row N warning` lines or `warnings` fields)");
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    if warned > 5 {
+        eprintln!("warning: {warned} of {n} simulations have warnings (each row's `warnings` in --format json)");
     }
     if !failed.is_empty() {
         let shown: Vec<&str> = failed.iter().take(5).map(String::as_str).collect();
@@ -1120,7 +1122,7 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
                     noted = true;
                 }
                 let unstable = stability_warning(&ss.stability);
-                if let (Some(w), false) = (&unstable, args.quiet) {
+                if let Some(w) = &unstable {
                     match row {
                         Some(i) => eprintln!("warning: row {i}: {w}"),
                         None => eprintln!("warning: {w}"),
@@ -1136,12 +1138,6 @@ fn run_steady_state(args: &SimulateArgs, plan: &Plan) -> Result<()> {
                     }
                     json_rows.push(v);
                 } else {
-                    if let Some(w) = &unstable {
-                        match row {
-                            Some(i) => sink.write(&format!("# row {i} warning: {w}\n"))?,
-                            None => sink.write(&format!("# warning: {w}\n"))?,
-                        }
-                    }
                     let mut s = String::new();
                     if let Some(i) = row {
                         let _ = write!(s, "{i},");

@@ -23,7 +23,12 @@
 //!   the model's values and returns a [`Trajectory`]; a run that fails
 //!   part-way keeps what it computed and says where and why ([`Stopped`],
 //!   [`Failure`]). [`Simulator::steady_state`] solves `f(x) = 0`
-//!   ([`SteadyState`], or a diagnosis in [`SteadyStateError`]).
+//!   ([`SteadyState`] with its stability from [`eigen`], or a diagnosis in
+//!   [`SteadyStateError`]).
+//! - The absolute tolerances follow the model's scale unless the caller
+//!   gives one value ([`AbsoluteTolerance`]); every result carries the
+//!   tolerances used, and a trajectory carries warnings when its outputs
+//!   show an unconverged solution. A NaN is never reported as a value.
 //! - [`scan`] runs one simulation per row of [`ParameterSets`] on every core,
 //!   one [`Simulator`] per thread, results in row order.
 //! - The integrators live in [`solver`] behind the [`Solver`] trait:

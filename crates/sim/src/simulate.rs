@@ -31,7 +31,7 @@ use crate::error::{Failure, SimError, Stopped};
 use crate::observe::Observables;
 use crate::solver::{Method, OdeProblem, Solver, SolverStats, StepError, Tolerances};
 use crate::system::{ConstantKind, StateKind, System};
-use crate::tolerance::{absolute_tolerances, typical_scales, AbsoluteTolerance};
+use crate::tolerance::{absolute_tolerances, floored_scales, typical_scales, AbsoluteTolerance};
 use serde::{Deserialize, Serialize};
 
 /// A dose: a bolus (an amount added at once) or an infusion (a constant rate
@@ -1211,7 +1211,7 @@ impl<'s> Simulator<'s> {
             warned_state: vec![false; scales.len()],
             warned_law: vec![false; sys.conservation.len()],
             totals: vec![0.0; sys.conservation.len()],
-            scales,
+            scales: floored_scales(sys, &scales),
             atol: atol.to_vec(),
             laws,
             nan: None,
@@ -1231,12 +1231,14 @@ impl<'s> Simulator<'s> {
         }
     }
 
-    /// Warns (once per species or law) when an output shows that the
+    /// Warns (once per species or law) when an output suggests that the
     /// integration is not converged: a species amount negative by more than
-    /// a thousandth of its typical scale (plus ten absolute tolerances), or a
-    /// conserved total that drifted by as much. A converged solution stays
-    /// far inside both: BDF preserves linear invariants up to its Newton
-    /// tolerance, and an amount overshoots zero by about its local error.
+    /// a thousandth of its typical amount (with the floor of the tolerance
+    /// rule, plus ten absolute tolerances), or a conserved total that drifted
+    /// by as much. A converged solution stays far inside both: BDF preserves
+    /// linear invariants up to its Newton tolerance, and an amount overshoots
+    /// zero by about its local error. (A model may mean an amount to go
+    /// negative, which the warning says.)
     fn check_convergence(&mut self, t: f64, y: &[f64], traj: &mut Trajectory) {
         let sys = self.sys;
         let c = &mut self.checks;
@@ -1251,7 +1253,7 @@ impl<'s> Simulator<'s> {
             if y[i] < -limit(c.scales[i], c.atol[i]) {
                 c.warned_state[i] = true;
                 traj.warnings.push(format!(
-                    "the amount of `{id}` is negative ({}) at t={}, against a typical amount of {}: the solution is not converged; try a smaller rtol (now {})",
+                    "the amount of `{id}` is negative ({}) at t={}, against a typical amount of {}: unless the model means amounts below zero, the solution is not converged; try a smaller rtol (now {})",
                     ligand_expr::format_number(y[i]),
                     ligand_expr::format_number(t),
                     ligand_expr::format_number(c.scales[i]),

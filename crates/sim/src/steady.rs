@@ -29,6 +29,18 @@
 //! amplitude is an *oscillation* (with the period estimated from the
 //! crossings); a state that grows by a factor of at least 5 per decade over
 //! three decades, or overflows, is a *divergence*.
+//!
+//! ## Stability
+//!
+//! Every steady state carries the eigenvalues of its Jacobian with the zeros
+//! of the conservation laws removed ([`crate::eigen`]). A solution of
+//! Newton's method that is unstable is not where the dynamics go from the
+//! initial state, so it is not returned: the integration above runs instead.
+//! A steady state that integration ends on and that is still not stable is
+//! returned with `stable: false`; the caller must say so.
+//!
+//! The tolerances are those of a time course: by default scaled to the
+//! model ([`crate::AbsoluteTolerance`]).
 
 use crate::eigen::{stability, Stability, StabilityKind};
 use crate::error::{SimError, Stopped};
@@ -115,9 +127,18 @@ pub enum SteadyStateError {
         time: f64,
         integration: String,
     },
-    /// The solution oscillates.
-    #[error("the solution oscillates (period about {period:.4}, in {})", variables.join(", "))]
-    Oscillation { period: f64, variables: Vec<String> },
+    /// The solution oscillates (around an unstable steady state, when
+    /// Newton's method found one: the largest real part of its eigenvalues).
+    #[error(
+        "the solution oscillates (period about {period:.4}, in {}){}",
+        variables.join(", "),
+        around_unstable.map(|re| format!(" around an unstable steady state (largest real part of its Jacobian's eigenvalues {re:.3e})")).unwrap_or_default()
+    )]
+    Oscillation {
+        period: f64,
+        variables: Vec<String>,
+        around_unstable: Option<f64>,
+    },
     /// The solution grows without bound.
     #[error("the solution diverges ({} grow without bound)", variables.join(", "))]
     Divergence { variables: Vec<String> },
@@ -141,8 +162,9 @@ enum NewtonFail {
     NoProgress,
     Negative,
     /// Newton's method converged to a steady state that is unstable, so not
-    /// one the dynamics reach from the initial state.
-    Unstable,
+    /// one the dynamics reach from the initial state (the largest real part
+    /// of its eigenvalues).
+    Unstable(f64),
 }
 
 impl<'s> Simulator<'s> {
@@ -196,7 +218,7 @@ impl<'s> Simulator<'s> {
                 if r.stability.kind != StabilityKind::Unstable {
                     return Ok(r);
                 }
-                NewtonFail::Unstable
+                NewtonFail::Unstable(r.stability.max_real_part)
             }
             Err(f) => f,
         };
@@ -326,6 +348,10 @@ impl<'s> Simulator<'s> {
                     return Err(SteadyStateError::Oscillation {
                         period,
                         variables: osc_vars,
+                        around_unstable: match fail {
+                            NewtonFail::Unstable(re) => Some(re),
+                            _ => None,
+                        },
                     });
                 }
             }

@@ -134,6 +134,31 @@ pub(crate) fn typical_scales(sys: &System, x0: &[f64], dosed: &[f64]) -> Vec<f64
     s
 }
 
+/// The typical amount of every state with the floor: `max(s_i, 1e-3 S)`,
+/// `S` the largest scale among the states of its kind (1 if all are 0).
+pub(crate) fn floored_scales(sys: &System, scales: &[f64]) -> Vec<f64> {
+    let n = sys.n_states();
+    let kind = |i: usize| matches!(sys.states[i].1, StateKind::SpeciesAmount { .. });
+    let largest = |species: bool| {
+        let m = (0..n)
+            .filter(|&i| kind(i) == species)
+            .map(|i| scales[i])
+            .fold(0.0f64, f64::max);
+        if m > 0.0 {
+            m
+        } else {
+            1.0
+        }
+    };
+    let (s_species, s_other) = (largest(true), largest(false));
+    (0..n)
+        .map(|i| {
+            let big = if kind(i) { s_species } else { s_other };
+            scales[i].max(FLOOR * big)
+        })
+        .collect()
+}
+
 /// The absolute tolerance of every state for `rtol` and `rule`.
 pub(crate) fn absolute_tolerances(
     sys: &System,
@@ -141,29 +166,11 @@ pub(crate) fn absolute_tolerances(
     rtol: f64,
     scales: &[f64],
 ) -> Vec<f64> {
-    let n = sys.n_states();
     match rule {
-        AbsoluteTolerance::Absolute(a) => vec![a; n],
-        AbsoluteTolerance::Scaled => {
-            let kind = |i: usize| matches!(sys.states[i].1, StateKind::SpeciesAmount { .. });
-            let largest = |species: bool| {
-                let m = (0..n)
-                    .filter(|&i| kind(i) == species)
-                    .map(|i| scales[i])
-                    .fold(0.0f64, f64::max);
-                if m > 0.0 {
-                    m
-                } else {
-                    1.0
-                }
-            };
-            let (s_species, s_other) = (largest(true), largest(false));
-            (0..n)
-                .map(|i| {
-                    let big = if kind(i) { s_species } else { s_other };
-                    rtol * NOISE * scales[i].max(FLOOR * big)
-                })
-                .collect()
-        }
+        AbsoluteTolerance::Absolute(a) => vec![a; sys.n_states()],
+        AbsoluteTolerance::Scaled => floored_scales(sys, scales)
+            .into_iter()
+            .map(|s| rtol * NOISE * s)
+            .collect(),
     }
 }

@@ -54,9 +54,24 @@ fn mapk_oscillates_around_an_unstable_steady_state() {
     // integrates from the start and finds the sustained oscillation
     // (Kholodenko 2000, Fig. 2: a period of about 20 minutes).
     match steady(&data("kholodenko2000_mapk.ant")) {
-        Err(SteadyStateError::Oscillation { period, variables }) => {
-            assert!(period > 600.0 && period < 3000.0, "{period}");
+        Err(e @ SteadyStateError::Oscillation { .. }) => {
+            let SteadyStateError::Oscillation {
+                period,
+                variables,
+                around_unstable,
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert!(*period > 600.0 && *period < 3000.0, "{period}");
             assert!(variables.contains(&"MAPK_PP".to_string()), "{variables:?}");
+            // The unstable steady state Newton's method found is named.
+            let re = around_unstable.expect("Newton's solution was unstable");
+            assert!(re > 0.0, "{re}");
+            assert!(
+                e.to_string().contains("around an unstable steady state"),
+                "{e}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -143,7 +158,13 @@ model vdp
   X = 1; Y = 0; mu = 1
 end";
     match steady(src) {
-        Err(SteadyStateError::Oscillation { period, variables }) => {
+        Err(SteadyStateError::Oscillation {
+            period,
+            variables,
+            around_unstable,
+        }) => {
+            // Newton's answer had a negative amount: no steady state to name.
+            assert_eq!(around_unstable, None);
             assert!((period - 6.66).abs() < 0.7, "{period}");
             assert!(variables.contains(&"X".to_string()));
         }

@@ -280,3 +280,35 @@ end";
     let old = run(1e-6, AbsoluteTolerance::Absolute(1e-12));
     assert!((old.row(2)[0] - tight.row(2)[0]).abs() > 0.05 * tight.row(2)[0]);
 }
+
+#[test]
+fn a_restart_a_hair_from_zero_takes_a_step_the_time_can_resolve() {
+    // SBML Test Suite case 01531: `trig' = 1` from -5.3 and an event at
+    // trig > 0. After the event trig is about 1e-15, a ten-thousandth of its
+    // absolute tolerance, and Hairer's initial step estimate fell below what
+    // t = 5.3 can resolve: the run stopped there.
+    let src = "
+model restart
+  trig = -5.3; P = 0
+  trig' = 1
+  E: at trig > 0: P = 2
+end";
+    let sys = system(src);
+    let obs = sys
+        .observables(&[
+            ligand_sim::Observable::value("trig"),
+            ligand_sim::Observable::value("P"),
+        ])
+        .unwrap();
+    let settings = Settings {
+        times: Settings::grid(0.0, 22.0, 22),
+        atol: AbsoluteTolerance::Absolute(5.3e-12),
+        ..Settings::default()
+    };
+    let t = Simulator::new(&sys, &obs).run(&settings, &[]).unwrap();
+    assert!(t.stopped.is_none(), "{:?}", t.stopped);
+    assert!((t.row(22)[0] - 16.7).abs() < 1e-9);
+    assert_eq!(t.row(22)[1], 2.0);
+    assert_eq!(t.row(5)[1], 0.0);
+    assert_eq!(t.row(6)[1], 2.0);
+}

@@ -231,7 +231,13 @@ pub(crate) fn initial_step(
     } else {
         (0.01 / d1.max(d2)).powf(1.0 / (order as f64 + 1.0))
     };
-    let h = (100.0 * h0).min(h1).min(tol.max_step);
+    // No smaller than the time can resolve: CVODE's lower bound (cvHin's
+    // `hlb`, 100 unit roundoffs of the time). Hairer's estimate falls below it
+    // when a state starts a hair from zero relative to its tolerance (a rate
+    // rule `trig' = 1` restarted at the event `trig > 0`), and such a step
+    // could only fail.
+    let hlb = 100.0 * f64::EPSILON * t0.abs();
+    let h = (100.0 * h0).min(h1).max(hlb).min(tol.max_step);
     if h.is_finite() && h > 0.0 {
         h
     } else {

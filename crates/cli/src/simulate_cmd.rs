@@ -821,6 +821,13 @@ fn json_trajectory(t: &Trajectory, row: Option<usize>, final_only: bool) -> serd
 }
 
 pub fn run(args: SimulateArgs) -> Result<()> {
+    let inputs: Vec<String> = std::iter::once(&args.model)
+        .chain(args.scan.as_ref())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    ligand_cli::output::OutputTarget::new(args.output.as_deref().and_then(|p| p.to_str()))
+        .refuse_inputs("--output", &inputs)?;
     let plan = plan(&args)?;
     if args.steady_state {
         return run_steady_state(&args, &plan);

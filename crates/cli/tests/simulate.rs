@@ -262,3 +262,45 @@ end
         &["--dose `C=1uM`", "no substance unit", "without a unit"],
     );
 }
+
+/// `-o` naming the model or the scan table is refused and the file is left as it was.
+#[test]
+fn the_output_may_not_be_an_input() {
+    let model = TempFile::new("self-model.ant", DECAY.as_bytes());
+    let o = ligand(
+        &[
+            "simulate",
+            model.path(),
+            "--duration",
+            "1",
+            "--steps",
+            "2",
+            "-o",
+            model.path(),
+        ],
+        None,
+    );
+    assert_refused(&o, &["--output", "is the input file"]);
+    assert_eq!(std::fs::read_to_string(model.path()).unwrap(), DECAY);
+    let scan = TempFile::new("self-scan.csv", b"k\n0.1\n0.2\n");
+    let o = ligand(
+        &[
+            "simulate",
+            model.path(),
+            "--duration",
+            "1",
+            "--steps",
+            "2",
+            "--scan",
+            scan.path(),
+            "-o",
+            scan.path(),
+        ],
+        None,
+    );
+    assert_refused(&o, &["is the input file"]);
+    assert_eq!(
+        std::fs::read_to_string(scan.path()).unwrap(),
+        "k\n0.1\n0.2\n"
+    );
+}

@@ -605,6 +605,20 @@ pub fn gauss_newton_ratios<P: LeastSquaresProblem + ?Sized>(
         return false;
     }
     let rss = sum_of_squares(&ws.fvec) + problem.constant_ss();
+    let s2 = rss / df as f64;
+    normal_equation_ratios(m, n, s2, ws, ratio, step) || qr_ratios(m, n, s2, ws, ratio, step)
+}
+
+/// [`gauss_newton_ratios`] through a pivoted QR of the Jacobian in `ws.fjac` (residuals in
+/// `ws.fvec`): for every problem the normal equations decline.
+fn qr_ratios(
+    m: usize,
+    n: usize,
+    s2: f64,
+    ws: &mut LmWorkspace,
+    ratio: &mut [f64],
+    step: &mut [f64],
+) -> bool {
     qr_factor_pivoted(
         m,
         n,
@@ -651,7 +665,6 @@ pub fn gauss_newton_ratios<P: LeastSquaresProblem + ?Sized>(
             ws.sdiag[i] += ws.lwa1[i] * ws.lwa1[i];
         }
     }
-    let s2 = rss / df as f64;
     for j in 0..n {
         let k = ws.ipvt[j];
         step[k] = ws.lwa2[j];
@@ -659,6 +672,102 @@ pub fn gauss_newton_ratios<P: LeastSquaresProblem + ?Sized>(
         ratio[k] = if se > 0.0 {
             ws.lwa2[j].abs() / se
         } else if ws.lwa2[j] == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    true
+}
+
+/// [`gauss_newton_ratios`] through the column-scaled normal equations `D J^T J D` and a Cholesky
+/// factor: a few hundred operations for a small problem instead of a pivoted QR. Declines
+/// (returns `false`, leaving the QR path to answer) when the scaled matrix is not comfortably
+/// positive definite, where squaring the condition number would cost accuracy.
+fn normal_equation_ratios(
+    m: usize,
+    n: usize,
+    s2: f64,
+    ws: &mut LmWorkspace,
+    ratio: &mut [f64],
+    step: &mut [f64],
+) -> bool {
+    if n > 16 {
+        return false;
+    }
+    let jac = &ws.fjac[..m * n];
+    // Column scales d_j = 1 / ||J_j|| (in lwa1) and the scaled gradient D J^T r (in lwa2).
+    for j in 0..n {
+        let col = &jac[j * m..(j + 1) * m];
+        let norm = enorm(col);
+        if !(norm > 0.0 && norm.is_finite()) {
+            return false;
+        }
+        ws.lwa1[j] = 1.0 / norm;
+        ws.lwa2[j] = dot(col, &ws.fvec) * ws.lwa1[j];
+    }
+    // A = D J^T J D (unit diagonal), lower triangle, in a stack array.
+    let mut a = [0.0f64; 16 * 16];
+    for j in 0..n {
+        let cj = &jac[j * m..(j + 1) * m];
+        for k in 0..=j {
+            let ck = &jac[k * m..(k + 1) * m];
+            a[j * n + k] = dot(cj, ck) * ws.lwa1[j] * ws.lwa1[k];
+        }
+    }
+    // Cholesky A = L L^T in place; a pivot below 1e-8 means cond(A) above about 1e8.
+    for j in 0..n {
+        let mut d = a[j * n + j];
+        for k in 0..j {
+            d -= a[j * n + k] * a[j * n + k];
+        }
+        if !(d > 1e-8) {
+            return false;
+        }
+        let d = d.sqrt();
+        a[j * n + j] = d;
+        for i in j + 1..n {
+            let mut v = a[i * n + j];
+            for k in 0..j {
+                v -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = v / d;
+        }
+    }
+    // z = -A^-1 (D J^T r): forward then backward substitution (z in sdiag).
+    for i in 0..n {
+        let mut v = -ws.lwa2[i];
+        for k in 0..i {
+            v -= a[i * n + k] * ws.sdiag[k];
+        }
+        ws.sdiag[i] = v / a[i * n + i];
+    }
+    for i in (0..n).rev() {
+        let mut v = ws.sdiag[i];
+        for k in i + 1..n {
+            v -= a[k * n + i] * ws.sdiag[k];
+        }
+        ws.sdiag[i] = v / a[i * n + i];
+    }
+    // diag(A^-1)_j = sum over rows i of (L^-1)_ij^2; column j of L^-1 solves L c = e_j.
+    for j in 0..n {
+        let mut sum = 0.0;
+        // c_i for i >= j, kept in rdiag.
+        for i in j..n {
+            let mut v = if i == j { 1.0 } else { 0.0 };
+            for k in j..i {
+                v -= a[i * n + k] * ws.rdiag[k];
+            }
+            ws.rdiag[i] = v / a[i * n + i];
+            sum += ws.rdiag[i] * ws.rdiag[i];
+        }
+        // delta_j = d_j z_j; (J^T J)^-1_jj = d_j^2 (A^-1)_jj.
+        let delta = ws.lwa1[j] * ws.sdiag[j];
+        let se = (s2 * sum).sqrt() * ws.lwa1[j];
+        step[j] = delta;
+        ratio[j] = if se > 0.0 {
+            delta.abs() / se
+        } else if delta == 0.0 {
             0.0
         } else {
             f64::INFINITY
@@ -1202,6 +1311,52 @@ fn lmpar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The normal-equation and QR paths of `gauss_newton_ratios` agree on a well-conditioned
+    /// problem, and the normal equations decline an ill-conditioned one.
+    #[test]
+    fn gauss_newton_ratios_by_normal_equations_equal_those_by_qr() {
+        let (m, n) = (12, 4);
+        let mut ws = LmWorkspace::with_size(m, n);
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64) / ((1u64 << 53) as f64) - 0.5
+        };
+        for v in ws.fjac.iter_mut() {
+            *v = next();
+        }
+        for v in ws.fvec.iter_mut() {
+            *v = 0.1 * next();
+        }
+        let jac = ws.fjac.clone();
+        let (mut r1, mut s1, mut r2, mut s2) = ([0.0; 4], [0.0; 4], [0.0; 4], [0.0; 4]);
+        assert!(normal_equation_ratios(
+            m, n, 0.01, &mut ws, &mut r1, &mut s1
+        ));
+        assert!(qr_ratios(m, n, 0.01, &mut ws, &mut r2, &mut s2));
+        for j in 0..n {
+            assert!(
+                (r1[j] - r2[j]).abs() <= 1e-10 * r2[j].abs(),
+                "{r1:?} {r2:?}"
+            );
+            assert!(
+                (s1[j] - s2[j]).abs() <= 1e-10 * s2[j].abs(),
+                "{s1:?} {s2:?}"
+            );
+        }
+        // Two nearly equal columns: cond(J^T J) far above 1e8.
+        ws.fjac.copy_from_slice(&jac);
+        for i in 0..m {
+            ws.fjac[m + i] = ws.fjac[i] * (1.0 + 1e-7 * (i as f64));
+        }
+        assert!(!normal_equation_ratios(
+            m, n, 0.01, &mut ws, &mut r1, &mut s1
+        ));
+        assert!(qr_ratios(m, n, 0.01, &mut ws, &mut r2, &mut s2));
+    }
 
     /// Residuals and Jacobian from closures, for small test problems.
     struct Closure<F, J> {

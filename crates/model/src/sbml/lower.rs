@@ -59,24 +59,13 @@ fn unique_id(taken: &HashSet<String>, base: &str) -> String {
 pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model {
     let Raw {
         mut model,
-        reactions,
+        mut reactions,
         algebraic_rules,
         conversion_factor,
-        species_conversion_factors,
+        mut species_conversion_factors,
         fast,
         renamed: _,
     } = raw;
-
-    for (id, loc) in &fast {
-        diags.push(
-            Diagnostic::warning(
-                K::Unsupported,
-                format!("reaction `{id}` is marked fast; ligand simulates it at the rate its kinetic law gives (as libRoadRunner does), not in rapid equilibrium"),
-            )
-            .at(*loc)
-            .with_symbol(id.clone()),
-        );
-    }
 
     // ---- species in 0-dimensional compartments have no concentration: their
     // symbols mean amounts (SBML Level 3 Core, section 4.6.5).
@@ -111,6 +100,38 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
         .collect();
     for i in unsized_points {
         model.compartments[i].size = Some(1.0);
+    }
+
+    // ---- fast reactions: in rapid equilibrium where they can be rewritten.
+    if !fast.is_empty() {
+        let ids: Vec<String> = fast.iter().map(|(id, _)| id.clone()).collect();
+        match super::fast::rapid_equilibrium(
+            &mut model,
+            &mut reactions,
+            &ids,
+            conversion_factor.as_ref(),
+            &mut species_conversion_factors,
+        ) {
+            Ok(done) => diags.push(Diagnostic::warning(
+                K::Ignored,
+                format!(
+                    "fast reactions {} are in rapid equilibrium: their species are set by assignment rules",
+                    done.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            Err(why) => {
+                for (id, loc) in &fast {
+                    diags.push(
+                        Diagnostic::warning(
+                            K::Unsupported,
+                            format!("reaction `{id}` is marked fast; ligand simulates it at the rate its kinetic law gives (as libRoadRunner does), not in rapid equilibrium ({why})"),
+                        )
+                        .at(*loc)
+                        .with_symbol(id.clone()),
+                    );
+                }
+            }
+        }
     }
 
     // ---- species references.

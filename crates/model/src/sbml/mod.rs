@@ -14,6 +14,7 @@
 //! See `docs/sbml.md` for what is supported.
 
 mod comp;
+mod fast;
 mod fbc;
 mod lower;
 mod mathml;

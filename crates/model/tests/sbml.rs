@@ -247,12 +247,12 @@ fn solvable_algebraic_rules_become_assignment_rules() {
 
 #[test]
 fn fast_reactions_that_cannot_be_in_rapid_equilibrium_are_reported() {
-    // A * A is not linear in the reaction's extent (see sbml/fast.rs).
+    // A * A * A is not linear or quadratic in the reaction's extent (see sbml/fast.rs).
     let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1"><model>
     <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
     <listOfSpecies><species id="A" compartment="c" initialAmount="1" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
     <listOfReactions><reaction id="J" reversible="false" fast="true"><listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
-      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>A</ci><ci>A</ci></apply></math></kineticLaw></reaction></listOfReactions>
+      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>A</ci><ci>A</ci><ci>A</ci></apply></math></kineticLaw></reaction></listOfReactions>
     </model></sbml>"#;
     let (_, warnings) = ok(xml);
     let w = warnings

@@ -21,8 +21,8 @@
 
 use super::read::{RawReaction, RawRef};
 use crate::ir::{AssignmentRule, Model, Parameter, Species};
-use ligand_expr::simplify::{add, div, mul, neg, simplify};
-use ligand_expr::{CmpOp, Expr};
+use ligand_expr::simplify::{add, call, cmp, div, mul, neg, piecewise, simplify, sub};
+use ligand_expr::{CmpOp, Expr, Func};
 use std::collections::{HashMap, HashSet};
 
 /// The stoichiometry of a species reference as an expression.
@@ -34,6 +34,69 @@ fn stoichiometry(r: &RawRef, targets: &HashSet<String>) -> Expr {
         Some(id) if targets.contains(id) => Expr::Var(id.clone()),
         _ => Expr::Num(r.stoichiometry.unwrap_or(1.0)),
     }
+}
+
+/// The extent `xi` at which `f(xi) = 0`, reached from `xi = 0` in the
+/// direction the rate `f(0)` drives it: for `f` linear in `xi`, `-f(0) /
+/// f'`; for `f` quadratic (a bimolecular rate), the nearest root on the side
+/// of `f(0)`'s sign. Where `f` does not move (`f(0) = 0`, or a rate that
+/// does not depend on `xi`), `xi` is 0. `None` when `f` is of higher degree.
+fn equilibrium_extent(f: &Expr, xi: &str) -> Option<Expr> {
+    let d1 = simplify(&f.diff(xi).ok()?);
+    let at0 = |e: &Expr| simplify(&e.substitute(xi, &Expr::Num(0.0)));
+    let a0 = at0(f);
+    let a1 = at0(&d1);
+    let zero = || Expr::Num(0.0);
+    let linear = piecewise(
+        vec![(
+            div(neg(a0.clone()), a1.clone()),
+            cmp(CmpOp::Ne, a1.clone(), zero()),
+        )],
+        Some(zero()),
+    );
+    if !d1.contains_var(xi) {
+        return Some(simplify(&piecewise(
+            vec![(zero(), cmp(CmpOp::Eq, a0, zero()))],
+            Some(linear),
+        )));
+    }
+    let d2 = simplify(&d1.diff(xi).ok()?);
+    if d2.contains_var(xi) {
+        return None;
+    }
+    // a2 xi^2 + a1 xi + a0 = 0.
+    let a2 = div(d2, Expr::Num(2.0));
+    let root = call(
+        Func::Sqrt,
+        vec![sub(
+            mul(a1.clone(), a1.clone()),
+            mul(Expr::Num(4.0), mul(a2.clone(), a0.clone())),
+        )],
+    );
+    let r1 = div(
+        sub(neg(a1.clone()), root.clone()),
+        mul(Expr::Num(2.0), a2.clone()),
+    );
+    let r2 = div(add(neg(a1), root), mul(Expr::Num(2.0), a2.clone()));
+    let low = call(Func::Min, vec![r1.clone(), r2.clone()]);
+    let high = call(Func::Max, vec![r1, r2]);
+    // Forward (f(0) > 0): the smallest positive root; backward: the largest negative one.
+    let forward = piecewise(
+        vec![(low.clone(), cmp(CmpOp::Gt, low.clone(), zero()))],
+        Some(high.clone()),
+    );
+    let backward = piecewise(
+        vec![(high.clone(), cmp(CmpOp::Lt, high, zero()))],
+        Some(low),
+    );
+    Some(simplify(&piecewise(
+        vec![
+            (zero(), cmp(CmpOp::Eq, a0.clone(), zero())),
+            (linear, cmp(CmpOp::Eq, a2, zero())),
+            (forward, cmp(CmpOp::Gt, a0, zero())),
+        ],
+        Some(backward),
+    )))
 }
 
 /// Rewrites the fast reactions among `reactions` into assignment rules;
@@ -166,26 +229,9 @@ pub(crate) fn rapid_equilibrium(
             with_extent.insert(s.clone(), add(Expr::Var(slow), shift));
         }
         let f = law.substitute_all(&|v| with_extent.get(v).cloned());
-        let a = simplify(&f.diff(&extent).map_err(|e| e.to_string())?);
-        if a.contains_var(&extent) || a.is_num(0.0) {
-            return Err(format!(
-                "the rate of fast reaction `{id}` is not linear in its extent"
-            ));
-        }
-        let b = simplify(&f.substitute(&extent, &Expr::Num(0.0)));
-        let solution = simplify(&div(neg(b), a.clone()));
-        // Where the rate does not depend on the extent (a rate constant of
-        // zero), every extent is an equilibrium: none is taken.
-        let solution = match a {
-            Expr::Num(_) => solution,
-            a => Expr::Piecewise {
-                pieces: vec![(
-                    solution,
-                    Expr::Cmp(CmpOp::Ne, Box::new(a), Box::new(Expr::Num(0.0))),
-                )],
-                otherwise: Some(Box::new(Expr::Num(0.0))),
-            },
-        };
+        let solution = equilibrium_extent(&f, &extent).ok_or_else(|| {
+            format!("the rate of fast reaction `{id}` is not linear or quadratic in its extent")
+        })?;
         plans.push(Plan {
             index,
             extent,

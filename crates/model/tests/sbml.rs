@@ -372,3 +372,45 @@ fn every_biomodels_file_imports() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn an_algebraic_rule_may_use_rate_of() {
+    // 0 = rateOf(x) - p with dx/dt = 2 gives p := 2 (SBML Test Suite 01482).
+    let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model>
+    <listOfParameters>
+      <parameter id="x" value="1" constant="false"/>
+      <parameter id="p" constant="false"/>
+    </listOfParameters>
+    <listOfRules>
+      <rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn>2</cn></math></rateRule>
+      <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/>
+        <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf">rateOf</csymbol><ci>x</ci></apply>
+        <ci>p</ci></apply></math></algebraicRule>
+    </listOfRules>
+    </model></sbml>"#;
+    let (m, _) = ok(xml);
+    let r = m
+        .assignment_rules
+        .iter()
+        .find(|r| r.variable == "p")
+        .unwrap();
+    assert_eq!(r.math.to_string(), "2");
+}
+
+#[test]
+fn an_algebraic_rule_sets_a_free_species_before_a_boundary_one() {
+    // 0 = S2 - S1 with S2 a boundary species: S1 := S2 (SBML Test Suite 01787).
+    let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level2/version5" level="2" version="5"><model>
+    <listOfCompartments><compartment id="C" size="1"/></listOfCompartments>
+    <listOfSpecies>
+      <species id="S1" compartment="C" initialConcentration="2"/>
+      <species id="S2" compartment="C" initialConcentration="3" boundaryCondition="true"/>
+    </listOfSpecies>
+    <listOfRules>
+      <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><ci>S2</ci><ci>S1</ci></apply></math></algebraicRule>
+    </listOfRules>
+    </model></sbml>"#;
+    let (m, _) = ok(xml);
+    assert_eq!(m.assignment_rules[0].variable, "S1");
+    assert_eq!(m.assignment_rules[0].math.to_string(), "S2");
+}

@@ -318,7 +318,10 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
     }
 
     // ---- rateOf.
-    if model.math().iter().any(|m| calls(m.expr, RATE_OF)) {
+    let mut algebraic_rules = algebraic_rules;
+    if model.math().iter().any(|m| calls(m.expr, RATE_OF))
+        || algebraic_rules.iter().any(|r| calls(&r.math, RATE_OF))
+    {
         let functions_use_it = model
             .function_definitions
             .iter()
@@ -346,6 +349,21 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
                 }
             }
         });
+        for r in algebraic_rules
+            .iter_mut()
+            .filter(|r| calls(&r.math, RATE_OF))
+        {
+            match rates.lower(&r.math, 0) {
+                Ok(x) => r.math = x,
+                Err(msg) => errors.push(
+                    Diagnostic::error(
+                        K::Unsupported,
+                        format!("rateOf in an algebraic rule: {msg}"),
+                    )
+                    .at(r.loc),
+                ),
+            }
+        }
         diags.extend(errors);
     }
 
@@ -532,8 +550,14 @@ fn solve_algebraic(
             *count.entry(v.clone()).or_default() += 1;
         }
     }
+    // Among equals, a boundary species (which its declaration fixes, though
+    // not constant) is the last choice (case 01787).
+    let boundary = |v: &str| match model.symbol(v) {
+        Some(Symbol::Species(i)) => model.species[i].boundary_condition,
+        _ => false,
+    };
     for c in cands.iter_mut() {
-        c.sort_by_key(|v| count[v]);
+        c.sort_by_key(|v| (count[v], boundary(v)));
     }
     let mut chosen: HashSet<String> = HashSet::new();
     let mut new_rules = Vec::new();

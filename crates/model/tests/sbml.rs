@@ -414,3 +414,23 @@ fn an_algebraic_rule_sets_a_free_species_before_a_boundary_one() {
     assert_eq!(m.assignment_rules[0].variable, "S1");
     assert_eq!(m.assignment_rules[0].math.to_string(), "S2");
 }
+
+#[test]
+fn rate_of_a_local_parameter_is_zero() {
+    // The global k1 changes, the local k1 that shadows it in J0 does not (01460).
+    let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model>
+    <listOfCompartments><compartment id="C" size="1" constant="true"/></listOfCompartments>
+    <listOfSpecies><species id="S1" compartment="C" initialAmount="1" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+    <listOfParameters><parameter id="k1" value="1" constant="false"/></listOfParameters>
+    <listOfRules><rateRule variable="k1"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn>2</cn></math></rateRule></listOfRules>
+    <listOfReactions><reaction id="J0" reversible="false">
+      <listOfProducts><speciesReference species="S1" stoichiometry="1" constant="true"/></listOfProducts>
+      <kineticLaw>
+        <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf">rateOf</csymbol><ci>k1</ci></apply></math>
+        <listOfLocalParameters><localParameter id="k1" value="3"/></listOfLocalParameters>
+      </kineticLaw>
+    </reaction></listOfReactions>
+    </model></sbml>"#;
+    let (m, _) = ok(xml);
+    assert_eq!(m.reactions[0].rate_law.as_ref().unwrap().to_string(), "0");
+}

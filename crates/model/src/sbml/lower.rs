@@ -338,6 +338,29 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
             if !calls(e, RATE_OF) {
                 return Ok(e.clone());
             }
+            // A local parameter never changes: its rateOf is zero, whatever
+            // global id it shadows (case 01460).
+            let e = match site {
+                MathSite::RateLaw { reaction } => {
+                    let locals: HashSet<&str> = reference
+                        .reactions
+                        .iter()
+                        .filter(|r| &r.id == reaction)
+                        .flat_map(|r| r.local_parameters.iter().map(|p| p.id.as_str()))
+                        .collect();
+                    e.map(&mut |n| match n {
+                        Expr::Apply(ref f, ref args)
+                            if f == RATE_OF
+                                && matches!(args.as_slice(), [Expr::Var(x)] if locals.contains(x.as_str())) =>
+                        {
+                            Expr::Num(0.0)
+                        }
+                        other => other,
+                    })
+                }
+                _ => e.clone(),
+            };
+            let e = &e;
             match rates.lower(e, 0) {
                 Ok(x) => Ok(x),
                 Err(msg) => {

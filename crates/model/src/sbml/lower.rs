@@ -19,6 +19,8 @@
 //! - **Algebraic rules** `0 = f`: where `f` is linear in a variable that
 //!   nothing else determines, the rule becomes an assignment rule for that
 //!   variable; otherwise it is an error naming the rule.
+//! - **Fast reactions**: in rapid equilibrium, as assignment rules for their
+//!   species and extents (`super::fast`), where their rates allow it.
 //! - **The `delay` csymbol**: not supported, an error naming where it is.
 
 use super::mathml::{DELAY, RATE_OF};

@@ -387,9 +387,11 @@ fn run_case(exe: &Path, case_dir: &Path, case: &str, timeout: u64) -> Outcome {
                 .lines()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("failed");
-            let msg = msg
-                .strip_prefix(&format!("{}: ", file.display()))
-                .unwrap_or(msg);
+            // The file's name (after an `error: ` label, if any) says
+            // nothing the case number does not.
+            let prefix = format!("{}: ", file.display());
+            let msg = msg.strip_prefix("error: ").unwrap_or(msg);
+            let msg = msg.strip_prefix(&prefix).unwrap_or(msg);
             return Err(msg.to_string());
         }
         let ours = read_table(&stdout).map_err(|e| e.to_string())?;

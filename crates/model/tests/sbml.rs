@@ -246,12 +246,13 @@ fn solvable_algebraic_rules_become_assignment_rules() {
 }
 
 #[test]
-fn fast_reactions_are_reported() {
+fn fast_reactions_that_cannot_be_in_rapid_equilibrium_are_reported() {
+    // A * A * A is not linear or quadratic in the reaction's extent (see sbml/fast.rs).
     let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1"><model>
     <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
     <listOfSpecies><species id="A" compartment="c" initialAmount="1" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
     <listOfReactions><reaction id="J" reversible="false" fast="true"><listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
-      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><ci>A</ci></math></kineticLaw></reaction></listOfReactions>
+      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>A</ci><ci>A</ci><ci>A</ci></apply></math></kineticLaw></reaction></listOfReactions>
     </model></sbml>"#;
     let (_, warnings) = ok(xml);
     let w = warnings
@@ -370,4 +371,66 @@ fn every_biomodels_file_imports() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_algebraic_rule_may_use_rate_of() {
+    // 0 = rateOf(x) - p with dx/dt = 2 gives p := 2 (SBML Test Suite 01482).
+    let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model>
+    <listOfParameters>
+      <parameter id="x" value="1" constant="false"/>
+      <parameter id="p" constant="false"/>
+    </listOfParameters>
+    <listOfRules>
+      <rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn>2</cn></math></rateRule>
+      <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/>
+        <apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf">rateOf</csymbol><ci>x</ci></apply>
+        <ci>p</ci></apply></math></algebraicRule>
+    </listOfRules>
+    </model></sbml>"#;
+    let (m, _) = ok(xml);
+    let r = m
+        .assignment_rules
+        .iter()
+        .find(|r| r.variable == "p")
+        .unwrap();
+    assert_eq!(r.math.to_string(), "2");
+}
+
+#[test]
+fn an_algebraic_rule_sets_a_free_species_before_a_boundary_one() {
+    // 0 = S2 - S1 with S2 a boundary species: S1 := S2 (SBML Test Suite 01787).
+    let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level2/version5" level="2" version="5"><model>
+    <listOfCompartments><compartment id="C" size="1"/></listOfCompartments>
+    <listOfSpecies>
+      <species id="S1" compartment="C" initialConcentration="2"/>
+      <species id="S2" compartment="C" initialConcentration="3" boundaryCondition="true"/>
+    </listOfSpecies>
+    <listOfRules>
+      <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><ci>S2</ci><ci>S1</ci></apply></math></algebraicRule>
+    </listOfRules>
+    </model></sbml>"#;
+    let (m, _) = ok(xml);
+    assert_eq!(m.assignment_rules[0].variable, "S1");
+    assert_eq!(m.assignment_rules[0].math.to_string(), "S2");
+}
+
+#[test]
+fn rate_of_a_local_parameter_is_zero() {
+    // The global k1 changes, the local k1 that shadows it in J0 does not (01460).
+    let xml = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model>
+    <listOfCompartments><compartment id="C" size="1" constant="true"/></listOfCompartments>
+    <listOfSpecies><species id="S1" compartment="C" initialAmount="1" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+    <listOfParameters><parameter id="k1" value="1" constant="false"/></listOfParameters>
+    <listOfRules><rateRule variable="k1"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn>2</cn></math></rateRule></listOfRules>
+    <listOfReactions><reaction id="J0" reversible="false">
+      <listOfProducts><speciesReference species="S1" stoichiometry="1" constant="true"/></listOfProducts>
+      <kineticLaw>
+        <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf">rateOf</csymbol><ci>k1</ci></apply></math>
+        <listOfLocalParameters><localParameter id="k1" value="3"/></listOfLocalParameters>
+      </kineticLaw>
+    </reaction></listOfReactions>
+    </model></sbml>"#;
+    let (m, _) = ok(xml);
+    assert_eq!(m.reactions[0].rate_law.as_ref().unwrap().to_string(), "0");
 }

@@ -596,12 +596,11 @@ pub(crate) fn flatten(doc: &Document, read_external: ExternalReader) -> Result<S
 }
 
 fn check_comp_version(root: &El) -> Result<(), Diagnostic> {
-    for (ns, name, value) in &root.attrs {
+    for (ns, name, _) in &root.attrs {
         if name == "required"
             && ns.starts_with("http://www.sbml.org/sbml/level3/version1/comp/")
             && ns != COMP_NS
         {
-            let _ = value;
             return Err(error(
                 root,
                 K::Unsupported,
@@ -796,7 +795,6 @@ impl Flattener<'_> {
             // an element inside it.
             let sub = match *kind {
                 "idRef" => table.submodels.get(*value),
-                "portRef" | "metaIdRef" | "unitRef" => None,
                 _ => None,
             };
             let Some(sub) = sub else {
@@ -826,6 +824,87 @@ impl Flattener<'_> {
             _ => return Ok(Target::Unit),
         };
         Ok(Target::Element(self.follow(key, r)?))
+    }
+
+    /// Instantiates submodel `s` of a model of document `doc`: its model
+    /// flattened, its deletions applied, its ids prefixed, its time and
+    /// extent converted. Returns its id and instance.
+    fn submodel(
+        &mut self,
+        s: &El,
+        doc: usize,
+        depth: usize,
+    ) -> Result<(String, Instance), Diagnostic> {
+        let Some(sid) = s.comp_attr("id").map(str::to_string) else {
+            return Err(error(s, K::Syntax, "a <comp:submodel> without an id"));
+        };
+        let Some(model_ref) = s.comp_attr("modelRef").map(str::to_string) else {
+            return Err(error(
+                s,
+                K::Syntax,
+                format!("submodel `{sid}` has no modelRef"),
+            ));
+        };
+        for (_, name, _) in s.attrs.iter().filter(|(ns, _, _)| ns == COMP_NS) {
+            if !matches!(
+                name.as_str(),
+                "id" | "modelRef" | "timeConversionFactor" | "extentConversionFactor" | "name"
+            ) {
+                return Err(error(
+                    s,
+                    K::Unsupported,
+                    format!("the submodel attribute comp:{name} is not supported"),
+                ));
+            }
+        }
+        let (def, def_doc) = self.model_definition(doc, &model_ref, s, depth)?;
+        let mut child = self.instantiate(def, def_doc, depth + 1)?;
+        for d in s
+            .elements()
+            .filter(|e| e.is(COMP_NS, "listOfDeletions"))
+            .flat_map(|l| l.elements())
+        {
+            match self.resolve(d, &child.table)? {
+                Target::Element(k) => {
+                    child.model.remove(k);
+                    self.redirect.insert(k, None);
+                }
+                Target::Unit => {}
+            }
+        }
+        let mut ids = Vec::new();
+        defined_ids(&child.model, &mut ids);
+        let prefix: HashMap<String, Rename> = ids
+            .into_iter()
+            .map(|id| {
+                let to = format!("{sid}__{id}");
+                (id, Rename { to, factor: None })
+            })
+            .collect();
+        rename(&mut child.model, &prefix, &HashSet::new());
+        convert(
+            &mut child.model,
+            s.comp_attr("timeConversionFactor"),
+            s.comp_attr("extentConversionFactor"),
+        );
+        Ok((sid, child))
+    }
+
+    /// Resolves the ports of `model` now that its submodels' tables are
+    /// known. A port that leads nowhere is reported when something uses it.
+    fn resolve_ports(&self, model: &El, table: &mut Table) {
+        let ports: Vec<&El> = model
+            .elements()
+            .filter(|e| e.is(COMP_NS, "listOfPorts"))
+            .flat_map(|l| l.elements())
+            .filter(|p| p.name == "port")
+            .collect();
+        for p in ports {
+            if let (Some(id), Ok(Target::Element(k))) = (p.comp_attr("id"), self.resolve(p, table))
+            {
+                table.ports.insert(id.to_string(), k);
+            }
+        }
     }
 
     /// Flattens `model` (a model or model definition of document `doc`).
@@ -858,62 +937,8 @@ impl Flattener<'_> {
             .collect();
         let mut children: Vec<(String, El)> = Vec::new();
         let mut factors: Vec<(Option<String>, Option<String>)> = Vec::new();
-        for s in &submodels {
-            if s.name != "submodel" {
-                continue;
-            }
-            let Some(sid) = s.comp_attr("id").map(str::to_string) else {
-                return Err(error(s, K::Syntax, "a <comp:submodel> without an id"));
-            };
-            let Some(model_ref) = s.comp_attr("modelRef").map(str::to_string) else {
-                return Err(error(
-                    s,
-                    K::Syntax,
-                    format!("submodel `{sid}` has no modelRef"),
-                ));
-            };
-            let (def, def_doc) = self.model_definition(doc, &model_ref, s, depth)?;
-            let mut child = self.instantiate(def, def_doc, depth + 1)?;
-            for d in s
-                .elements()
-                .filter(|e| e.is(COMP_NS, "listOfDeletions"))
-                .flat_map(|l| l.elements())
-            {
-                match self.resolve(d, &child.table)? {
-                    Target::Element(k) => {
-                        child.model.remove(k);
-                        self.redirect.insert(k, None);
-                    }
-                    Target::Unit => {}
-                }
-            }
-            let mut ids = Vec::new();
-            defined_ids(&child.model, &mut ids);
-            let prefix: HashMap<String, Rename> = ids
-                .into_iter()
-                .map(|id| {
-                    let to = format!("{sid}__{id}");
-                    (id, Rename { to, factor: None })
-                })
-                .collect();
-            rename(&mut child.model, &prefix, &HashSet::new());
-            convert(
-                &mut child.model,
-                s.comp_attr("timeConversionFactor"),
-                s.comp_attr("extentConversionFactor"),
-            );
-            for (_, name, _) in s.attrs.iter().filter(|(ns, _, _)| ns == COMP_NS) {
-                if !matches!(
-                    name.as_str(),
-                    "id" | "modelRef" | "timeConversionFactor" | "extentConversionFactor" | "name"
-                ) {
-                    return Err(error(
-                        s,
-                        K::Unsupported,
-                        format!("the submodel attribute comp:{name} is not supported"),
-                    ));
-                }
-            }
+        for s in submodels.iter().filter(|s| s.name == "submodel") {
+            let (sid, child) = self.submodel(s, doc, depth)?;
             table.submodel_keys.insert(sid.clone(), s.key);
             table.submodels.insert(sid.clone(), child.table);
             factors.push((
@@ -923,19 +948,7 @@ impl Flattener<'_> {
             children.push((sid, child.model));
         }
 
-        // Ports, resolved now that the submodels' tables are known. A port
-        // that leads nowhere is reported when something uses it.
-        let ports: Vec<El> = model
-            .elements()
-            .filter(|e| e.is(COMP_NS, "listOfPorts"))
-            .flat_map(|l| l.elements().cloned().collect::<Vec<_>>())
-            .collect();
-        for p in ports.iter().filter(|p| p.name == "port") {
-            if let (Some(id), Ok(Target::Element(k))) = (p.comp_attr("id"), self.resolve(p, &table))
-            {
-                table.ports.insert(id.to_string(), k);
-            }
-        }
+        self.resolve_ports(&model, &mut table);
 
         // Replacements made by this model's own elements.
         let mut renames: HashMap<String, HashMap<String, Rename>> = HashMap::new();
@@ -1035,11 +1048,10 @@ impl Flattener<'_> {
                     self.redirect.insert(k, Some(el.key));
                 }
             } else if c.is(COMP_NS, "replacedBy") {
-                let (sid, sub) = self.submodel_of(c, table)?;
+                let (_, sub) = self.submodel_of(c, table)?;
                 let Target::Element(k) = self.resolve(c, sub)? else {
                     continue;
                 };
-                let _ = sid;
                 let Some(own) = el.sid() else {
                     return Err(error(
                         c,

@@ -19,6 +19,8 @@
 //! - **Algebraic rules** `0 = f`: where `f` is linear in a variable that
 //!   nothing else determines, the rule becomes an assignment rule for that
 //!   variable; otherwise it is an error naming the rule.
+//! - **Fast reactions**: in rapid equilibrium, as assignment rules for their
+//!   species and extents (`super::fast`), where their rates allow it.
 //! - **The `delay` csymbol**: not supported, an error naming where it is.
 
 use super::mathml::{DELAY, RATE_OF};
@@ -59,24 +61,13 @@ fn unique_id(taken: &HashSet<String>, base: &str) -> String {
 pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model {
     let Raw {
         mut model,
-        reactions,
+        mut reactions,
         algebraic_rules,
         conversion_factor,
-        species_conversion_factors,
+        mut species_conversion_factors,
         fast,
         renamed: _,
     } = raw;
-
-    for (id, loc) in &fast {
-        diags.push(
-            Diagnostic::warning(
-                K::Unsupported,
-                format!("reaction `{id}` is marked fast; ligand simulates it at the rate its kinetic law gives (as libRoadRunner does), not in rapid equilibrium"),
-            )
-            .at(*loc)
-            .with_symbol(id.clone()),
-        );
-    }
 
     // ---- species in 0-dimensional compartments have no concentration: their
     // symbols mean amounts (SBML Level 3 Core, section 4.6.5).
@@ -111,6 +102,38 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
         .collect();
     for i in unsized_points {
         model.compartments[i].size = Some(1.0);
+    }
+
+    // ---- fast reactions: in rapid equilibrium where they can be rewritten.
+    if !fast.is_empty() {
+        let ids: Vec<String> = fast.iter().map(|(id, _)| id.clone()).collect();
+        match super::fast::rapid_equilibrium(
+            &mut model,
+            &mut reactions,
+            &ids,
+            conversion_factor.as_ref(),
+            &mut species_conversion_factors,
+        ) {
+            Ok(done) => diags.push(Diagnostic::warning(
+                K::Ignored,
+                format!(
+                    "fast reactions {} are in rapid equilibrium: their species are set by assignment rules",
+                    done.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            Err(why) => {
+                for (id, loc) in &fast {
+                    diags.push(
+                        Diagnostic::warning(
+                            K::Unsupported,
+                            format!("reaction `{id}` is marked fast; ligand simulates it at the rate its kinetic law gives (as libRoadRunner does), not in rapid equilibrium ({why})"),
+                        )
+                        .at(*loc)
+                        .with_symbol(id.clone()),
+                    );
+                }
+            }
+        }
     }
 
     // ---- species references.
@@ -297,7 +320,10 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
     }
 
     // ---- rateOf.
-    if model.math().iter().any(|m| calls(m.expr, RATE_OF)) {
+    let mut algebraic_rules = algebraic_rules;
+    if model.math().iter().any(|m| calls(m.expr, RATE_OF))
+        || algebraic_rules.iter().any(|r| calls(&r.math, RATE_OF))
+    {
         let functions_use_it = model
             .function_definitions
             .iter()
@@ -314,6 +340,29 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
             if !calls(e, RATE_OF) {
                 return Ok(e.clone());
             }
+            // A local parameter never changes: its rateOf is zero, whatever
+            // global id it shadows (case 01460).
+            let e = match site {
+                MathSite::RateLaw { reaction } => {
+                    let locals: HashSet<&str> = reference
+                        .reactions
+                        .iter()
+                        .filter(|r| &r.id == reaction)
+                        .flat_map(|r| r.local_parameters.iter().map(|p| p.id.as_str()))
+                        .collect();
+                    e.map(&mut |n| match n {
+                        Expr::Apply(ref f, ref args)
+                            if f == RATE_OF
+                                && matches!(args.as_slice(), [Expr::Var(x)] if locals.contains(x.as_str())) =>
+                        {
+                            Expr::Num(0.0)
+                        }
+                        other => other,
+                    })
+                }
+                _ => e.clone(),
+            };
+            let e = &e;
             match rates.lower(e, 0) {
                 Ok(x) => Ok(x),
                 Err(msg) => {
@@ -325,6 +374,21 @@ pub(crate) fn lower(raw: Raw, level: u32, diags: &mut Vec<Diagnostic>) -> Model 
                 }
             }
         });
+        for r in algebraic_rules
+            .iter_mut()
+            .filter(|r| calls(&r.math, RATE_OF))
+        {
+            match rates.lower(&r.math, 0) {
+                Ok(x) => r.math = x,
+                Err(msg) => errors.push(
+                    Diagnostic::error(
+                        K::Unsupported,
+                        format!("rateOf in an algebraic rule: {msg}"),
+                    )
+                    .at(r.loc),
+                ),
+            }
+        }
         diags.extend(errors);
     }
 
@@ -511,8 +575,14 @@ fn solve_algebraic(
             *count.entry(v.clone()).or_default() += 1;
         }
     }
+    // Among equals, a boundary species (which its declaration fixes, though
+    // not constant) is the last choice (case 01787).
+    let boundary = |v: &str| match model.symbol(v) {
+        Some(Symbol::Species(i)) => model.species[i].boundary_condition,
+        _ => false,
+    };
     for c in cands.iter_mut() {
-        c.sort_by_key(|v| count[v]);
+        c.sort_by_key(|v| (count[v], boundary(v)));
     }
     let mut chosen: HashSet<String> = HashSet::new();
     let mut new_rules = Vec::new();

@@ -4,16 +4,21 @@
 //! Reading happens in three stages. The XML is parsed by `roxmltree`, which
 //! refuses document type declarations (so no entity expansion and nothing
 //! outside the text is ever read) and reports malformed XML with its line
+//! and column. A document that uses the `comp` package is first flattened
+//! into one core document (`comp`), each element keeping its original line
 //! and column. The reader (`read`) walks the SBML elements, turning MathML
 //! into [`ligand_expr::Expr`] (`mathml`); every construct it does not support
 //! is reported by name with its line and column. The lowering (`lower`)
 //! rewrites what the IR has no field for (conversion factors, variable
 //! stoichiometries, `rateOf`, algebraic rules that can be solved) into
-//! equivalent IR. Finally [`Model::validate`] runs.
+//! equivalent IR, fast reactions in rapid equilibrium among them (`fast`).
+//! Finally [`Model::validate`] runs. Separately, [`read_flux_balance`] reads
+//! the flux balance problem of an `fbc` model (`fbc`).
 //!
 //! See `docs/sbml.md` for what is supported.
 
 mod comp;
+mod fast;
 mod fbc;
 mod lower;
 mod mathml;

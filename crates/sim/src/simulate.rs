@@ -20,7 +20,9 @@
 //! event whose trigger turns from false to true is *triggered*: its delay and,
 //! if it uses values from the trigger time, its assignment values are computed
 //! then. Events due at one time execute one at a time, highest priority first
-//! (model order among equal or absent priorities), and triggers are
+//! (in trigger order among absent priorities; among equal given priorities in
+//! an order drawn from a generator seeded at the start of each run, as SBML
+//! asks for a random order, so a run is reproducible), and triggers are
 //! re-evaluated after each execution, so events can trigger events. A
 //! non-persistent event whose trigger turns false before it executes is
 //! cancelled. An event's `initial_value` is the trigger's value just before
@@ -107,6 +109,9 @@ impl Settings {
 
 /// New values for base values, by index ([`System::base_index`]).
 pub type Overrides = [(usize, f64)];
+
+/// The seed of the generator that orders ready events of equal priority.
+const TIE_SEED: u64 = 0x005E_ED0F_E7E7;
 
 /// The result of one simulation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -204,6 +209,9 @@ pub struct Simulator<'s> {
     pub(crate) g_mid: Vec<f64>,
     pub(crate) pending: Vec<Pending>,
     pub(crate) seq: u64,
+    /// SplitMix64 state for choosing among ready events of equal priority, reset at the start
+    /// of each simulation so that a run is reproducible.
+    pub(crate) tie_rng: u64,
     // Convergence checks of the outputs.
     checks: Checks,
 }
@@ -262,6 +270,7 @@ impl<'s> Simulator<'s> {
             g_mid: Vec::new(),
             pending: Vec::new(),
             seq: 0,
+            tie_rng: TIE_SEED,
             checks: Checks::default(),
         }
     }
@@ -630,6 +639,7 @@ impl<'s> Simulator<'s> {
 
         // Events: initial trigger values.
         self.pending.clear();
+        self.tie_rng = TIE_SEED;
         if let Some(ev) = &sys.events {
             self.trig_prev = ev.events.iter().map(|e| e.initial_value).collect();
             self.g_lo = vec![0.0; ev.n_atoms];
@@ -1072,13 +1082,32 @@ impl<'s> Simulator<'s> {
             if ready.is_empty() {
                 return Ok(());
             }
-            // The highest priority first; among equals, the first triggered.
+            // The highest priority first; among equals without a priority, the first
+            // triggered; among equal given priorities, one chosen at random (SBML: their
+            // order is random), from a generator seeded at the start of the run.
             let mut best = 0;
             for k in 1..ready.len() {
                 let pk = self.priority(ready[k].event);
                 let pb = self.priority(ready[best].event);
                 if pk > pb || (pk == pb && ready[k].seq < ready[best].seq) {
                     best = k;
+                }
+            }
+            if ev.events[ready[best].event].priority.is_some() {
+                let top = self.priority(ready[best].event);
+                let ties: Vec<usize> = (0..ready.len())
+                    .filter(|&k| {
+                        ev.events[ready[k].event].priority.is_some()
+                            && self.priority(ready[k].event) == top
+                    })
+                    .collect();
+                if ties.len() > 1 {
+                    self.tie_rng = self.tie_rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let mut z = self.tie_rng;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    z ^= z >> 31;
+                    best = ties[(z % ties.len() as u64) as usize];
                 }
             }
             let p = ready.remove(best);

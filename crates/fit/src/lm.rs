@@ -692,22 +692,25 @@ fn normal_equation_ratios(
     ratio: &mut [f64],
     step: &mut [f64],
 ) -> bool {
-    if n > 16 {
+    const MAX_N: usize = 8;
+    if n > MAX_N {
         return false;
     }
     let jac = &ws.fjac[..m * n];
     // Column scales d_j = 1 / ||J_j|| (in lwa1) and the scaled gradient D J^T r (in lwa2).
     for j in 0..n {
         let col = &jac[j * m..(j + 1) * m];
-        let norm = enorm(col);
-        if !(norm > 0.0 && norm.is_finite()) {
+        // A plain sum of squares: a column whose squares overflow or underflow declines here,
+        // and the QR path (MINPACK's scaled norms) takes it.
+        let norm = dot(col, col).sqrt();
+        if !(norm > 1e-150 && norm < 1e150) {
             return false;
         }
         ws.lwa1[j] = 1.0 / norm;
         ws.lwa2[j] = dot(col, &ws.fvec) * ws.lwa1[j];
     }
     // A = D J^T J D (unit diagonal), lower triangle, in a stack array.
-    let mut a = [0.0f64; 16 * 16];
+    let mut a = [0.0f64; MAX_N * MAX_N];
     for j in 0..n {
         let cj = &jac[j * m..(j + 1) * m];
         for k in 0..=j {

@@ -724,7 +724,7 @@ fn normal_equation_ratios(
         for k in 0..j {
             d -= a[j * n + k] * a[j * n + k];
         }
-        if !(d > 1e-8) {
+        if d.is_nan() || d <= 1e-8 {
             return false;
         }
         let d = d.sqrt();

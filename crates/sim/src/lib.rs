@@ -78,6 +78,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod builtin;
+mod conservation;
 pub mod eigen;
 mod error;
 mod observe;

@@ -489,6 +489,55 @@ impl Model {
             .collect())
     }
 
+    /// The stoichiometry by reaction, sparse: for each reaction (in model
+    /// order), every species it names as a reactant or product, as `(species
+    /// index, net stoichiometry)` sorted by species index. The net value is
+    /// the entry of [`Model::stoichiometry_matrix`] and may be zero (a species
+    /// consumed and produced alike). Costs the number of species references,
+    /// where the dense matrix costs species times reactions.
+    ///
+    /// ```
+    /// use ligand_model::parse_antimony;
+    /// let (m, _) = parse_antimony("R1: A + E -> B + E; k*A*E\nA = 1; B = 0; E = 1; k = 1").unwrap();
+    /// assert_eq!(m.reaction_stoichiometry(), vec![vec![(0, -1.0), (1, 0.0), (2, 1.0)]]);
+    /// ```
+    pub fn reaction_stoichiometry(&self) -> Vec<Vec<(usize, f64)>> {
+        let rows = self.species_rows();
+        self.reactions
+            .iter()
+            .map(|r| {
+                let mut col: Vec<(usize, f64)> = Vec::new();
+                for (refs, sign) in [(&r.reactants, -1.0), (&r.products, 1.0)] {
+                    for sr in refs {
+                        if let Some(&i) = rows.get(sr.species.as_str()) {
+                            col.push((i, sign * sr.stoichiometry));
+                        }
+                    }
+                }
+                col.sort_by_key(|e| e.0);
+                col.dedup_by(|b, a| {
+                    if a.0 == b.0 {
+                        a.1 += b.1;
+                        true
+                    } else {
+                        false
+                    }
+                });
+                col
+            })
+            .collect()
+    }
+
+    /// The index of each species id (the first, where ids are duplicated).
+    fn species_rows(&self) -> HashMap<&str, usize> {
+        self.species
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect()
+    }
+
     /// The stoichiometry matrix (species x reactions). References to ids that
     /// are not species are skipped ([`Model::validate`] reports them).
     ///
@@ -500,13 +549,7 @@ impl Model {
     /// assert_eq!(s.entry("y3", "R2"), Some(1.0));
     /// ```
     pub fn stoichiometry_matrix(&self) -> StoichiometryMatrix {
-        let rows: HashMap<&str, usize> = self
-            .species
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, s)| (s.id.as_str(), i))
-            .collect();
+        let rows = self.species_rows();
         let n = self.reactions.len();
         let mut values = vec![0.0; self.species.len() * n];
         for (j, r) in self.reactions.iter().enumerate() {

@@ -78,6 +78,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod builtin;
+mod conservation;
 pub mod eigen;
 mod error;
 mod observe;
@@ -92,7 +93,7 @@ pub use error::{Failure, SimError, Stopped};
 pub use observe::{Observable, Observables};
 pub use scan::{scan, ParameterSets};
 pub use simulate::{Dose, Overrides, Settings, Simulator, Trajectory};
-pub use solver::{Method, Solver, SolverStats};
+pub use solver::{LinearAlgebra, Method, Solver, SolverStats};
 pub use steady::{SteadyState, SteadyStateError, SteadyStateMethod, SteadyStateOptions};
 pub use system::{CompileOptions, ConstantKind, StateKind, System};
 pub use tolerance::AbsoluteTolerance;

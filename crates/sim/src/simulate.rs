@@ -31,7 +31,9 @@
 
 use crate::error::{Failure, SimError, Stopped};
 use crate::observe::Observables;
-use crate::solver::{Method, OdeProblem, Solver, SolverStats, StepError, Tolerances};
+use crate::solver::{
+    LinearAlgebra, Method, OdeProblem, Solver, SolverStats, StepError, Tolerances,
+};
 use crate::system::{ConstantKind, StateKind, System};
 use crate::tolerance::{absolute_tolerances, floored_scales, typical_scales, AbsoluteTolerance};
 use serde::{Deserialize, Serialize};
@@ -77,6 +79,9 @@ pub struct Settings {
     /// The most internal steps of one simulation.
     pub max_steps: u64,
     pub doses: Vec<Dose>,
+    /// Dense or sparse Newton matrices in the BDF integrator (by default
+    /// chosen from the size and fill of the Jacobian).
+    pub linear_algebra: LinearAlgebra,
 }
 
 impl Default for Settings {
@@ -90,6 +95,7 @@ impl Default for Settings {
             max_step: f64::INFINITY,
             max_steps: 1_000_000,
             doses: Vec::new(),
+            linear_algebra: LinearAlgebra::Auto,
         }
     }
 }
@@ -202,6 +208,7 @@ pub struct Simulator<'s> {
     pub(crate) buf: Vec<f64>,
     pub(crate) dcdp: Vec<f64>,
     pub(crate) np: usize,
+    pub(crate) linear_algebra: LinearAlgebra,
     // Event bookkeeping.
     pub(crate) trig_prev: Vec<bool>,
     pub(crate) g_lo: Vec<f64>,
@@ -248,6 +255,7 @@ impl<'s> Simulator<'s> {
             sys: system,
             obs: observables,
             solver: Method::Bdf.solver(),
+            linear_algebra: LinearAlgebra::Auto,
             rhs_slots: system.rhs.new_slots(),
             jac_slots: system.jac.new_slots(),
             root_slots: system
@@ -596,6 +604,7 @@ impl<'s> Simulator<'s> {
         if self.solver.method() != settings.method {
             self.solver = settings.method.solver();
         }
+        self.linear_algebra = settings.linear_algebra;
         let t0 = settings.start;
         self.initialize(t0, overrides)?;
         let scales = self.scales(&settings.doses);
@@ -789,6 +798,9 @@ impl<'s> Simulator<'s> {
                 jac_slots: &mut self.jac_slots,
                 np: self.np,
                 dcdp: &self.dcdp,
+                sparse: self
+                    .linear_algebra
+                    .use_sparse(self.sys.n_states(), self.sys.jac_pattern.len()),
             },
         )
     }
@@ -1400,6 +1412,8 @@ pub(crate) struct Problem<'a> {
     jac_slots: &'a mut Vec<f64>,
     np: usize,
     dcdp: &'a [f64],
+    /// Whether the integrator gets the Jacobian's structure (sparse LU).
+    sparse: bool,
 }
 
 impl OdeProblem for Problem<'_> {
@@ -1442,6 +1456,22 @@ impl OdeProblem for Problem<'_> {
                 dy[lo + r as usize] +=
                     prog.output(s, n + nnz + e) * self.dcdp[ci as usize * np + j];
             }
+        }
+    }
+
+    fn jacobian_pattern(&self) -> Option<&[(u32, u32)]> {
+        self.sparse.then_some(&self.sys.jac_pattern[..])
+    }
+
+    fn jacobian_values(&mut self, t: f64, y: &[f64], values: &mut [f64]) {
+        let sys = self.sys;
+        let n = sys.n_states();
+        let s = &mut **self.jac_slots;
+        s[0] = t;
+        s[1..=n].copy_from_slice(&y[..n]);
+        sys.jac.run(s);
+        for (e, v) in values.iter_mut().enumerate() {
+            *v = sys.jac.output(s, n + e);
         }
     }
 

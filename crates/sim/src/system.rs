@@ -374,17 +374,21 @@ impl System {
         let table = model.symbol_table();
 
         // ---- layout: states and constants.
+        // A species that some reaction names (even with net stoichiometry
+        // zero, as a catalyst written on both sides) is a state.
         let mut in_reaction = vec![false; model.species.len()];
-        let stoich = model.stoichiometry_matrix();
-        for (i, flag) in in_reaction.iter_mut().enumerate() {
-            *flag = stoich.row(i).iter().any(|&v| v != 0.0)
-                || model.reactions.iter().any(|r| {
-                    r.reactants
-                        .iter()
-                        .chain(&r.products)
-                        .any(|sr| sr.species == model.species[i].id)
-                });
+        let mut species_by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, s) in model.species.iter().enumerate() {
+            species_by_id.entry(s.id.as_str()).or_default().push(i);
         }
+        for r in &model.reactions {
+            for sr in r.reactants.iter().chain(&r.products) {
+                for &i in species_by_id.get(sr.species.as_str()).into_iter().flatten() {
+                    in_reaction[i] = true;
+                }
+            }
+        }
+        let stoich = model.reaction_stoichiometry();
         let mut states: Vec<(String, StateKind)> = Vec::new();
         let mut constants: Vec<(String, ConstantKind)> = Vec::new();
         for (i, c) in model.compartments.iter().enumerate() {
@@ -493,23 +497,30 @@ impl System {
         // Each state's derivative as a combination of "terms": fluxes, rate rules, infusions.
         let mut terms: Vec<Expr> = fluxes.iter().map(|(_, e)| e.clone()).collect();
         let mut rows: Vec<Vec<(f64, usize)>> = vec![Vec::new(); n];
-        for (i, (id, kind)) in states.iter().enumerate() {
-            match kind {
-                StateKind::SpeciesAmount { species } => {
-                    for (j, r) in model.reactions.iter().enumerate() {
-                        let s = stoich.get(*species, j);
-                        if s != 0.0 {
-                            if let Some(&m) = flux_index.get(r.id.as_str()) {
-                                rows[i].push((s, m));
-                            }
-                        }
+        let mut state_of_species: Vec<Option<usize>> = vec![None; model.species.len()];
+        for (i, (_, kind)) in states.iter().enumerate() {
+            if let StateKind::SpeciesAmount { species } = kind {
+                state_of_species[*species] = Some(i);
+            }
+        }
+        // Reactions in model order, so each row lists its fluxes in that order.
+        for (j, r) in model.reactions.iter().enumerate() {
+            let Some(&m) = flux_index.get(r.id.as_str()) else {
+                continue;
+            };
+            for &(species, s) in &stoich[j] {
+                if s != 0.0 {
+                    if let Some(i) = state_of_species[species] {
+                        rows[i].push((s, m));
                     }
                 }
-                StateKind::RateRule { .. } => {
-                    let e = main.expr(rate_rule_vars[id.as_str()])?;
-                    terms.push(e);
-                    rows[i].push((1.0, terms.len() - 1));
-                }
+            }
+        }
+        for (i, (id, kind)) in states.iter().enumerate() {
+            if let StateKind::RateRule { .. } = kind {
+                let e = main.expr(rate_rule_vars[id.as_str()])?;
+                terms.push(e);
+                rows[i].push((1.0, terms.len() - 1));
             }
         }
         for (k, &i) in infusions.iter().enumerate() {
@@ -531,16 +542,15 @@ impl System {
                 .filter(|&i| matches!(states[i].1, StateKind::SpeciesAmount { .. }))
                 .collect();
             let nf = fluxes.len();
-            let ns = amount_states.len();
-            let mut at = vec![0.0; nf * ns];
+            let mut at: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nf];
             for (c, &i) in amount_states.iter().enumerate() {
                 for &(coef, m) in &rows[i] {
                     if m < nf {
-                        at[m * ns + c] += coef;
+                        at[m].push((c, coef));
                     }
                 }
             }
-            left_null_space(&mut at, nf, ns)
+            crate::conservation::left_null_space(&at, amount_states.len())
                 .into_iter()
                 .map(|(dep, w)| {
                     (
@@ -567,7 +577,17 @@ impl System {
         };
         let mut jac_entries: BTreeMap<(u32, u32), Expr> = BTreeMap::new();
         for (i, row) in rows.iter().enumerate() {
-            for (k, (sk, _)) in states.iter().enumerate() {
+            // Only the states that a term of this row names can have a
+            // nonzero derivative: a scan of all states would be quadratic.
+            let mut named: Vec<usize> = row
+                .iter()
+                .flat_map(|&(_, m)| term_vars[m].iter())
+                .filter_map(|v| state_index.get(v.as_str()).copied())
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            for k in named {
+                let sk = &states[k].0;
                 let mut parts: Vec<(f64, Expr)> = Vec::new();
                 for &(c, m) in row {
                     if term_vars[m].contains(sk) {
@@ -953,60 +973,6 @@ impl System {
     pub(crate) fn infusion_slot(&self, k: usize) -> usize {
         1 + self.states.len() + self.constants.len() + k
     }
-}
-
-/// A basis of the left null space of `A` (given as its transpose `at`,
-/// `rows x cols` = reactions x species), by reduction to row echelon form:
-/// each vector has weight 1 on one free column (its *dependent* species) and
-/// none on the other free columns.
-fn left_null_space(at: &mut [f64], rows: usize, cols: usize) -> Vec<(usize, Vec<(usize, f64)>)> {
-    let max = at.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let eps = 1e-10 * max.max(1.0);
-    let mut pivots: Vec<usize> = Vec::new();
-    let mut r = 0;
-    for c in 0..cols {
-        if r == rows {
-            break;
-        }
-        let (p, best) = (r..rows)
-            .map(|i| (i, at[i * cols + c].abs()))
-            .fold((r, -1.0), |acc, x| if x.1 > acc.1 { x } else { acc });
-        if best <= eps {
-            continue;
-        }
-        for j in 0..cols {
-            at.swap(p * cols + j, r * cols + j);
-        }
-        let d = at[r * cols + c];
-        for j in 0..cols {
-            at[r * cols + j] /= d;
-        }
-        for i in 0..rows {
-            if i != r {
-                let f = at[i * cols + c];
-                if f != 0.0 {
-                    for j in 0..cols {
-                        at[i * cols + j] -= f * at[r * cols + j];
-                    }
-                }
-            }
-        }
-        pivots.push(c);
-        r += 1;
-    }
-    (0..cols)
-        .filter(|c| !pivots.contains(c))
-        .map(|f| {
-            let mut w = vec![(f, 1.0)];
-            for (ri, &pc) in pivots.iter().enumerate() {
-                let v = -at[ri * cols + f];
-                if v.abs() > eps {
-                    w.push((pc, v));
-                }
-            }
-            (f, w)
-        })
-        .collect()
 }
 
 /// Collects the root functions of a trigger: `a - b` for every comparison

@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod rules;
 mod sbml;
+mod scale;
 mod scan;
 mod sensitivities;
 mod steady;

@@ -36,6 +36,7 @@
 //! heuristics of `ode15s`, as scipy's `BDF` implements it).
 
 use super::linalg::{rms_norm, Lu};
+use super::sparse::SparseLu;
 use super::{
     initial_step, min_step, Method, OdeProblem, Solver, SolverStats, StepError, Tolerances,
 };
@@ -98,9 +99,8 @@ pub struct Bdf {
     n_equal_steps: usize,
     t: f64,
     t_prev: f64,
-    jac: Vec<f64>,
+    newton: NewtonMatrix,
     jac_current: bool,
-    lu: Lu,
     lu_valid: bool,
     lu_c: f64,
     steps_since_jacobian: usize,
@@ -122,6 +122,26 @@ pub struct Bdf {
     last_nonfinite: bool,
     failed_t: f64,
     failed_y: Vec<f64>,
+}
+
+/// The Jacobian block and the factorisation of `I - c J`: dense for small
+/// problems, sparse (over the structure the problem declares, see
+/// [`OdeProblem::jacobian_pattern`]) for large ones.
+#[derive(Debug)]
+enum NewtonMatrix {
+    /// `jac` row-major, `b x b`.
+    Dense { jac: Vec<f64>, lu: Lu },
+    /// `values` in the order of the problem's pattern.
+    Sparse { values: Vec<f64>, lu: SparseLu },
+}
+
+impl Default for NewtonMatrix {
+    fn default() -> NewtonMatrix {
+        NewtonMatrix::Dense {
+            jac: Vec::new(),
+            lu: Lu::default(),
+        }
+    }
 }
 
 impl Bdf {
@@ -166,7 +186,10 @@ impl Bdf {
     }
 
     fn refresh_jacobian(&mut self, problem: &mut dyn OdeProblem, t: f64, y: &[f64]) {
-        problem.jacobian(t, y, &mut self.jac);
+        match &mut self.newton {
+            NewtonMatrix::Dense { jac, .. } => problem.jacobian(t, y, jac),
+            NewtonMatrix::Sparse { values, .. } => problem.jacobian_values(t, y, values),
+        }
         self.stats.jacobian_evals += 1;
         self.jac_current = true;
         self.lu_valid = false;
@@ -176,19 +199,24 @@ impl Bdf {
 
     fn factor(&mut self, c: f64) -> Result<(), usize> {
         let nb = self.nb;
-        let m = self.lu.matrix_mut();
-        for (i, (mrow, jrow)) in m.chunks_mut(nb).zip(self.jac.chunks(nb)).enumerate() {
-            for (x, j) in mrow.iter_mut().zip(jrow) {
-                *x = -c * j;
-            }
-            mrow[i] += 1.0;
-        }
         self.stats.lu_factorizations += 1;
         self.lu_c = c;
         self.steps_since_factor = 0;
         // A new matrix: the contraction rate must be measured afresh.
         self.rate = 1.0;
-        let r = self.lu.factor();
+        let r = match &mut self.newton {
+            NewtonMatrix::Dense { jac, lu } => {
+                let m = lu.matrix_mut();
+                for (i, (mrow, jrow)) in m.chunks_mut(nb).zip(jac.chunks(nb)).enumerate() {
+                    for (x, j) in mrow.iter_mut().zip(jrow) {
+                        *x = -c * j;
+                    }
+                    mrow[i] += 1.0;
+                }
+                lu.factor()
+            }
+            NewtonMatrix::Sparse { values, lu } => lu.factor(c, values),
+        };
         self.lu_valid = r.is_ok();
         r
     }
@@ -235,7 +263,10 @@ impl Bdf {
                 self.dy[i] = c * self.f[i] - self.psi[i] - self.corr[i];
             }
             for block in self.dy.chunks_mut(nb) {
-                self.lu.solve(block);
+                match &mut self.newton {
+                    NewtonMatrix::Dense { lu, .. } => lu.solve(block),
+                    NewtonMatrix::Sparse { lu, .. } => lu.solve(block),
+                }
             }
             if c != self.lu_c {
                 // The factorisation is of I - c' J: rescale the update
@@ -328,12 +359,32 @@ impl Solver for Bdf {
     ) -> Result<(), StepError> {
         let n = problem.dim();
         let nb = problem.block();
+        let pattern = problem.jacobian_pattern();
+        let fits = match (&self.newton, pattern) {
+            (NewtonMatrix::Dense { .. }, None) => true,
+            (NewtonMatrix::Sparse { values, .. }, Some(p)) => values.len() == p.len(),
+            _ => false,
+        };
+        if self.n != n || self.nb != nb || !fits {
+            self.newton = match pattern {
+                None => NewtonMatrix::Dense {
+                    jac: vec![0.0; nb * nb],
+                    lu: Lu::with_explicit_inverse(nb),
+                },
+                Some(p) => {
+                    let p: Vec<(usize, usize)> =
+                        p.iter().map(|&(r, k)| (r as usize, k as usize)).collect();
+                    NewtonMatrix::Sparse {
+                        values: vec![0.0; p.len()],
+                        lu: SparseLu::new(nb, &p),
+                    }
+                }
+            };
+        }
         if self.n != n || self.nb != nb {
             self.n = n;
             self.nb = nb;
             self.d = vec![0.0; (MAX_ORDER + 3) * n];
-            self.jac = vec![0.0; nb * nb];
-            self.lu = Lu::with_explicit_inverse(nb);
             for v in [
                 &mut self.y_predict,
                 &mut self.psi,

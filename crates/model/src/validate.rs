@@ -399,6 +399,9 @@ impl<'a> Validator<'a> {
             .map(|r| r.variable.as_str())
             .chain(m.rate_rules.iter().map(|r| r.variable.as_str()))
             .collect();
+        // By id, once: a linear search per species reference made validation quadratic.
+        let species: HashMap<&str, &crate::ir::Species> =
+            m.species.iter().map(|s| (s.id.as_str(), s)).collect();
         for r in &m.reactions {
             for (refs, role) in [(&r.reactants, "reactant"), (&r.products, "product")] {
                 for sr in refs {
@@ -428,7 +431,7 @@ impl<'a> Validator<'a> {
                     if !self.species_ref(&r.id, role, &sr.species, r.loc) {
                         continue;
                     }
-                    if let Some(s) = m.species(&sr.species) {
+                    if let Some(s) = species.get(sr.species.as_str()) {
                         if s.boundary_condition {
                             continue;
                         }
@@ -701,24 +704,23 @@ impl<'a> Validator<'a> {
     fn math(&mut self) {
         let m = self.model;
         let ids = self.all_ids();
+        let reactions: HashMap<&str, &crate::ir::Reaction> =
+            m.reactions.iter().map(|r| (r.id.as_str(), r)).collect();
         for mr in m.math() {
-            let (locals, candidates): (Vec<&str>, Vec<&str>) = match &mr.site {
-                MathSite::RateLaw { reaction } => {
-                    let locals: Vec<&str> = m
-                        .reaction(reaction)
-                        .map(|r| r.local_parameters.iter().map(|p| p.id.as_str()).collect())
-                        .unwrap_or_default();
-                    let mut c = ids.clone();
-                    c.extend(locals.iter().copied());
-                    (locals, c)
-                }
+            // The names a rate law sees besides the model's: its local parameters. The list of
+            // every name (for "did you mean") is built only for an undefined symbol.
+            let locals: Vec<&str> = match &mr.site {
+                MathSite::RateLaw { reaction } => reactions
+                    .get(reaction.as_str())
+                    .map(|r| r.local_parameters.iter().map(|p| p.id.as_str()).collect())
+                    .unwrap_or_default(),
                 MathSite::FunctionBody { .. } => {
                     // Bodies see only their arguments (checked in `functions`);
                     // their calls are checked here like any other.
                     self.calls(mr.expr, &mr.site, mr.loc);
                     continue;
                 }
-                _ => (Vec::new(), ids.clone()),
+                _ => Vec::new(),
             };
             for v in mr.expr.free_vars() {
                 if locals.contains(&v.as_str()) {
@@ -741,7 +743,8 @@ impl<'a> Validator<'a> {
                         );
                     }
                     None => {
-                        let mut cands = candidates.clone();
+                        let mut cands = ids.clone();
+                        cands.extend(locals.iter().copied());
                         cands.push(TIME);
                         self.push(
                             Diagnostic::error(

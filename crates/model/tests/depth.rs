@@ -169,3 +169,25 @@ fn deep_mathml_is_read_or_refused_with_a_position() {
         }
     });
 }
+
+#[test]
+fn deeply_nested_xml_outside_math_is_harmless() {
+    on_2mib(|| {
+        // roxmltree has no nesting limit of its own and builds its tree in a
+        // loop; nothing of ours walks notes or annotations recursively.
+        let n = 100_000;
+        let notes = "<p>".repeat(n) + "deep" + &"</p>".repeat(n);
+        let xml = rule_doc("<ci>a</ci>").replace(
+            "<listOfParameters>",
+            &format!(
+                "<notes><body xmlns=\"http://www.w3.org/1999/xhtml\">{notes}</body></notes>\
+                 <annotation><x xmlns=\"urn:x\">{notes}</x></annotation><listOfParameters>"
+            ),
+        );
+        let (m, _) = parse_sbml(&xml).unwrap();
+        assert_eq!(
+            m.assignment_rules[0].math.eval(&|_| Some(2.0)).unwrap(),
+            2.0
+        );
+    });
+}

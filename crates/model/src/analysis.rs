@@ -114,7 +114,7 @@ pub struct CyclicDependency {
 
 /// A user-function call that cannot be expanded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("cannot expand the call of `{function}` in {site}: the function is undefined, called with the wrong number of arguments, or recursive")]
+#[error("cannot expand the call of `{function}` in {site}: the function is undefined, called with the wrong number of arguments, recursive, or expands too large or too deep")]
 pub struct InlineError {
     pub site: MathSite,
     pub function: String,

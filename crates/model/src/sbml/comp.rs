@@ -1025,7 +1025,13 @@ impl Flattener<'_> {
                         .iter_mut()
                         .find(|(s, _)| *s == sid)
                         .map(|(_, m)| m)
-                        .expect("every submodel in the table has a child");
+                        .ok_or_else(|| {
+                            error(
+                                re,
+                                K::InvalidReference,
+                                format!("the replaced element names submodel `{sid}`, which was not instantiated"),
+                            )
+                        })?;
                     let Some(t) = child.find(k) else {
                         continue; // already replaced by another element of this model
                     };

@@ -237,11 +237,11 @@ pub(crate) fn rapid_equilibrium(
             extent,
             terms: terms
                 .into_iter()
-                .map(|(s, _)| {
-                    let e = with_extent.remove(&s).expect("planned");
-                    (s, e)
+                .map(|(s, _)| match with_extent.remove(&s) {
+                    Some(e) => Ok((s, e)),
+                    None => Err(format!("fast reaction `{id}` names species `{s}` twice")),
                 })
-                .collect(),
+                .collect::<Result<_, _>>()?,
             rule: solution,
         });
     }
